@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "steertop",
+    products: [
+        .executable(name: "steertop", targets: ["steertop"]),
+        .library(name: "SteerKit", targets: ["SteerKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // Thin C shims: one for ncursesw (only SteerTUI's curses backend imports it),
+        // one for the Linux calls Swift's Glibc module does not expose (setns, fsopen, ...).
+        .systemLibrary(
+            name: "CNcursesw",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncursesw5-dev"])]
+        ),
+        .target(name: "CSteerLinux"),
+
+        // The core: observation, steering, throughput, recording, statistics, lab.
+        // It knows nothing of ncurses or the command line.
+        .target(
+            name: "SteerKit",
+            dependencies: [
+                "CSteerLinux",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // Cell buffer, panels, themes and the curses backend.
+        .target(name: "SteerTUI", dependencies: ["SteerKit", "CNcursesw"]),
+        .executableTarget(
+            name: "steertop",
+            dependencies: [
+                "SteerKit", "SteerTUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // In-process benchmarks driven by the scripts in benchmarks/.
+        .executableTarget(name: "steerbench", dependencies: ["SteerKit", "SteerTUI"]),
+
+        .testTarget(name: "SteerKitTests", dependencies: ["SteerKit"], exclude: ["Fixtures"]),
+        .testTarget(name: "SteerTUITests", dependencies: ["SteerTUI", "SteerKit"]),
+        .testTarget(name: "SteertopTests", dependencies: ["steertop", "SteerKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,65 @@
+#define _GNU_SOURCE
+#include "csteer_linux.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+
+int csteer_setns_net(int fd) {
+    return setns(fd, CLONE_NEWNET);
+}
+
+int csteer_sysfs_mount_fd(void) {
+#if defined(SYS_fsopen) && defined(SYS_fsconfig) && defined(SYS_fsmount)
+    int fs = (int)syscall(SYS_fsopen, "sysfs", FSOPEN_CLOEXEC);
+    if (fs < 0) return -1;
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0) {
+        int saved = errno;
+        close(fs);
+        errno = saved;
+        return -1;
+    }
+    int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+    int saved = errno;
+    close(fs);
+    errno = saved;
+    return mnt;
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int csteer_spawnattr_detached(posix_spawnattr_t *attr, int setsid) {
+    sigset_t empty, all;
+    sigemptyset(&empty);
+    sigfillset(&all);
+    int rc = posix_spawnattr_setsigmask(attr, &empty);
+    if (rc == 0) rc = posix_spawnattr_setsigdefault(attr, &all);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (setsid) flags |= POSIX_SPAWN_SETSID;
+    if (rc == 0) rc = posix_spawnattr_setflags(attr, flags);
+    return rc;
+}
+
+int csteer_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+pid_t csteer_gettid(void) {
+    return (pid_t)syscall(SYS_gettid);
+}
+
+int csteer_pipe2(int fds[2], int flags) {
+    return pipe2(fds, flags);
+}

@@ -1,0 +1,31 @@
+// Linux calls that Swift's Glibc module does not import (they need _GNU_SOURCE or
+// have no glibc wrapper on every distribution). Implemented in csteer_linux.c,
+// which is compiled with _GNU_SOURCE; the prototypes here use plain C types only.
+#ifndef CSTEER_LINUX_H
+#define CSTEER_LINUX_H
+
+#include <sys/types.h>
+#include <spawn.h>
+
+/// setns(2) with CLONE_NEWNET: move the calling thread into the network namespace `fd`.
+int csteer_setns_net(int fd);
+
+/// A detached sysfs mount for the calling thread's network namespace:
+/// fsopen("sysfs") + fsconfig(FSCONFIG_CMD_CREATE) + fsmount(). Returns a directory fd
+/// whose class/net shows the namespace's interfaces, or -1 with errno set.
+int csteer_sysfs_mount_fd(void);
+
+/// POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF for a child
+/// that starts a new session with default signal handling and an empty mask.
+int csteer_spawnattr_detached(posix_spawnattr_t *attr, int setsid);
+
+/// pidfd_open(2): -1 with errno set where unsupported.
+int csteer_pidfd_open(pid_t pid);
+
+/// pipe2(2).
+int csteer_pipe2(int fds[2], int flags);
+
+/// The calling thread's id (gettid(2)).
+pid_t csteer_gettid(void);
+
+#endif

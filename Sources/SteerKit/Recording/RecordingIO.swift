@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+/// Writes a recording: whole lines, one write(2) each, nothing buffered in the process, so
+/// that kill -9 loses at most the line being written.
+public final class RecordingWriter {
+    public let path: String
+    private let fd: Int32
+    private var buffer = JSONBuffer(capacity: 16384)
+    public private(set) var lines = 0
+    public private(set) var bytes = 0
+    private var closed = false
+
+    /// Creates `path` (never overwriting an existing file) and writes the header.
+    public init(creating path: String, header: RecordingHeader) throws(SteerError) {
+        self.path = path
+        fd = try Self.openFile(path, flags: O_WRONLY | O_CREAT | O_EXCL)
+        try write(.header(header))
+    }
+
+    /// Appends to an existing recording (sweep --resume); its header stays as it is.
+    public init(appendingTo path: String) throws(SteerError) {
+        self.path = path
+        fd = try Self.openFile(path, flags: O_WRONLY | O_APPEND)
+        if case .success(let st) = LibC.fstat(fd) { bytes = Int(st.size) }
+        // A crash may have left a partial last line: end it so the next record starts clean.
+        if bytes > 0, let last = Self.lastByte(path), last != 0x0a {
+            _ = LibC.writeAll(fd, [0x0a])
+        }
+    }
+
+    static func lastByte(_ path: String) -> UInt8? {
+        guard case .success(let fd) = LibC.open(path, O_RDONLY) else { return nil }
+        defer { LibC.close(fd) }
+        guard case .success(let st) = LibC.fstat(fd), st.size > 0 else { return nil }
+        var b: UInt8 = 0
+        let n = withUnsafeMutableBytes(of: &b) { LibC.pread(fd, $0, offset: Int(st.size) - 1) }
+        if case .success(1) = n { return b }
+        return nil
+    }
+
+    static func openFile(_ path: String, flags: Int32) throws(SteerError) -> Int32 {
+        switch LibC.open(path, flags, mode: 0o644) {
+        case .success(let fd): return fd
+        case .failure(.noSuchFileOrDirectory):
+            let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            throw SteerError.invalid("cannot create \(path): directory \(dir.isEmpty ? "." : dir) does not exist; create it or choose another --out")
+        case .failure(.fileExists):
+            throw SteerError.invalid("\(path) already exists; choose another --out (recordings are never overwritten)")
+        case .failure(let e):
+            throw SteerError.create(path: path, errno: e)
+        }
+    }
+
+    deinit { close() }
+
+    /// Appends one record as one line with a single write(2).
+    public func write(_ record: Record) throws(SteerError) {
+        buffer.reset()
+        RecordCodec.encode(record, into: &buffer)
+        if case .failure(let e) = LibC.writeAll(fd, buffer.bytes) {
+            throw SteerError.write(path: path, value: "a recording line", errno: e)
+        }
+        lines += 1
+        bytes += buffer.bytes.count
+    }
+
+    /// Closes the file after flushing it to disk.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        LibC.fsync(fd)
+        LibC.close(fd)
+    }
+}
+
+/// A line of a recording that could not be read.
+public struct RecordingProblem: Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var line: Int
+    public var reason: String
+    public var description: String { "\(path):\(line): \(reason)" }
+}
+
+/// Reads recordings line by line: malformed lines are reported by number and skipped,
+/// a truncated last line (a crash mid-write) is accepted, unknown types are counted.
+public enum RecordingReader {
+    /// Everything in a recording, kept in memory (replay).
+    public struct Contents: Sendable {
+        public var header: RecordingHeader
+        public var records: [Record]
+        public var problems: [RecordingProblem]
+        /// True when the last line had no newline and could not be read.
+        public var truncatedLastLine: Bool
+        public var unknownTypes: Int
+    }
+
+    /// Reads a whole recording. Throws when the file cannot be read, is empty, or does not
+    /// start with a steertop header.
+    public static func read(_ path: String) throws(SteerError) -> Contents {
+        var header: RecordingHeader?
+        var records: [Record] = []
+        var problems: [RecordingProblem] = []
+        var truncated = false
+        var unknown = 0
+        try forEachLine(path) { (number, line, terminated) throws(SteerError) in
+            do {
+                let record = try RecordCodec.decode(line)
+                if header == nil {
+                    guard case .header(let h) = record else {
+                        throw SteerError.invalid("\(path) is not a steertop recording: its first line is not a header")
+                    }
+                    header = h
+                    return
+                }
+                if case .unknown = record { unknown += 1 }
+                records.append(record)
+            } catch let e as JSONError {
+                if header == nil {
+                    throw SteerError.invalid("\(path) is not a steertop recording (line \(number): \(e.reason))")
+                }
+                if !terminated { truncated = true } else {
+                    problems.append(RecordingProblem(path: path, line: number, reason: e.description))
+                }
+            } catch let e as SteerError {
+                throw e
+            } catch {
+                problems.append(RecordingProblem(path: path, line: number, reason: "\(error)"))
+            }
+        }
+        guard let header else { throw SteerError.invalid("\(path) is empty: no recording in it") }
+        return Contents(header: header, records: records, problems: problems, truncatedLastLine: truncated, unknownTypes: unknown)
+    }
+
+    /// Calls `body` with each non-empty line (1-based number, bytes without the newline,
+    /// and whether a newline ended it), reading the file in large chunks.
+    public static func forEachLine(
+        _ path: String,
+        _ body: (Int, UnsafeRawBufferPointer, Bool) throws(SteerError) -> Void
+    ) throws(SteerError) {
+        let fd: Int32
+        switch LibC.open(path, O_RDONLY) {
+        case .success(let f): fd = f
+        case .failure(let e): throw SteerError.open(path: path, errno: e)
+        }
+        defer { LibC.close(fd) }
+        if case .success(let st) = LibC.fstat(fd), st.isDirectory {
+            throw SteerError.invalid("\(path) is a directory, not a recording")
+        }
+        var capacity = 1 << 22
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        defer { buffer.deallocate() }
+        var filled = 0
+        var lineNumber = 0
+        while true {
+            if filled == capacity {
+                // A line longer than the buffer: grow it.
+                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * 2, alignment: 16)
+                bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+                buffer.deallocate()
+                buffer = bigger
+                capacity *= 2
+            }
+            let n: Int
+            switch LibC.read(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])) {
+            case .success(let k): n = k
+            case .failure(let e): throw SteerError.read(path: path, errno: e)
+            }
+            let end = filled + n
+            var start = 0
+            let base = UnsafeRawBufferPointer(buffer)
+            if let p = base.baseAddress {
+                var cursor = 0
+                while cursor < end {
+                    guard let nl = memchr(p + cursor, 0x0a, end - cursor) else { break }
+                    let at = p.distance(to: UnsafeRawPointer(nl))
+                    lineNumber += 1
+                    if at > start {
+                        try body(lineNumber, UnsafeRawBufferPointer(rebasing: base[start..<at]), true)
+                    }
+                    start = at + 1
+                    cursor = start
+                }
+            }
+            if n == 0 {
+                if end > start {
+                    lineNumber += 1
+                    try body(lineNumber, UnsafeRawBufferPointer(rebasing: base[start..<end]), false)
+                }
+                return
+            }
+            // Keep the partial line at the front.
+            let rest = end - start
+            if rest > 0 && start > 0 {
+                memmove(buffer.baseAddress!, buffer.baseAddress! + start, rest)
+            }
+            filled = rest
+        }
+    }
+}

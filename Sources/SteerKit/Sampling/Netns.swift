@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+/// /proc/net/dev counters of one interface.
+public struct NetDevCounters: Equatable, Sendable {
+    public var name: String
+    public var rxBytes: UInt64, rxPackets: UInt64, txBytes: UInt64, txPackets: UInt64
+
+    public init(name: String, rxBytes: UInt64, rxPackets: UInt64, txBytes: UInt64, txPackets: UInt64) {
+        self.name = name; self.rxBytes = rxBytes; self.rxPackets = rxPackets
+        self.txBytes = txBytes; self.txPackets = txPackets
+    }
+}
+
+/// /proc/net/dev: two header lines, then "  name: rx_bytes rx_packets errs drop fifo frame
+/// compressed multicast tx_bytes tx_packets ..." per interface of the namespace.
+public enum ProcNetDev {
+    public static func parse(_ bytes: UnsafeRawBufferPointer, into out: inout [NetDevCounters]) {
+        out.removeAll(keepingCapacity: true)
+        var s = ByteScanner(bytes)
+        s.nextLine()
+        s.nextLine()
+        while !s.atEnd {
+            s.skipBlanks()
+            // Interface names cannot contain ":" (dev_valid_name), so the first one ends it.
+            guard let name = s.upTo(0x3a) else { s.nextLine(); continue }
+            var f = [UInt64](repeating: 0, count: 10)
+            var n = 0
+            while n < 10, let v = s.unsigned() {
+                f[n] = v
+                n += 1
+            }
+            if n == 10 {
+                out.append(NetDevCounters(name: name, rxBytes: f[0], rxPackets: f[1], txBytes: f[8], txPackets: f[9]))
+            }
+            s.nextLine()
+        }
+    }
+}
+
+/// A network namespace as steertop reads and writes it: a sysfs instance that shows the
+/// namespace's interfaces, its /proc/net/dev, and (for a named namespace) the identity of
+/// its /var/run/netns file, to notice when it is deleted or replaced.
+///
+/// /sys shows the namespace of whoever mounted it, so entering a namespace (setns) is not
+/// enough to read its /sys/class/net. For a named namespace steertop joins it on a
+/// short-lived thread, makes a detached sysfs mount there with fsopen/fsmount, and opens
+/// /proc/thread-self/net/dev; those descriptors keep showing that namespace from any
+/// thread afterwards. No process is spawned, once per namespace or per tick. See
+/// docs/netns.md.
+public final class NetnsView {
+    /// "" for steertop's own namespace (the host), else the name under /var/run/netns.
+    public let name: String
+    /// A directory descriptor of a sysfs instance for this namespace.
+    public let sysfs: Int32
+    let netDev: KernelFile
+    private let identity: (device: UInt64, inode: UInt64)?
+    private let netnsPath: String?
+
+    /// steertop's own namespace, through `root`/sys and `root`/proc (a fixtures folder in tests).
+    public init(hostRoot root: String = "/") throws(SteerError) {
+        name = ""
+        let sysPath = Self.join(root, "sys")
+        switch LibC.open(sysPath, O_RDONLY | O_DIRECTORY) {
+        case .success(let fd): sysfs = fd
+        case .failure(let e): throw SteerError.open(path: sysPath, errno: e)
+        }
+        do {
+            netDev = try KernelFile(Self.join(root, "proc/net/dev"))
+        } catch {
+            LibC.close(sysfs)
+            throw error
+        }
+        identity = nil
+        netnsPath = nil
+    }
+
+    /// A named namespace (/var/run/netns/NAME or `directory`/NAME).
+    public init(named name: String, directory: String = "/var/run/netns") throws(SteerError) {
+        try Names.checkNamespace(name)
+        self.name = name
+        let path = directory + "/" + name
+        let nsfd: Int32
+        switch LibC.open(path, O_RDONLY) {
+        case .success(let fd): nsfd = fd
+        case .failure(let e): throw SteerError.netns(name: name, doing: "open \(path)", errno: e)
+        }
+        defer { LibC.close(nsfd) }
+        guard case .success(let st) = LibC.fstat(nsfd) else {
+            throw SteerError.netns(name: name, doing: "stat \(path)", errno: .noSuchFileOrDirectory)
+        }
+        let opened = LibC.inNetworkNamespace(nsfd) { () -> Result<(Int32, Int32), SteerError> in
+            let mount: Int32
+            switch LibC.sysfsMountForCurrentNamespace() {
+            case .success(let fd): mount = fd
+            case .failure(let e): return .failure(.netns(name: name, doing: "mount its sysfs", errno: e))
+            }
+            switch LibC.open("/proc/thread-self/net/dev", O_RDONLY) {
+            case .success(let fd): return .success((mount, fd))
+            case .failure(let e):
+                LibC.close(mount)
+                return .failure(.netns(name: name, doing: "open its /proc/net/dev", errno: e))
+            }
+        }
+        let fds: (Int32, Int32)
+        switch opened {
+        case .failure(let e): throw SteerError.netns(name: name, doing: "enter it (setns)", errno: e)
+        case .success(.failure(let e)): throw e
+        case .success(.success(let pair)): fds = pair
+        }
+        sysfs = fds.0
+        netDev = KernelFile(adopting: fds.1, displayPath: "/proc/net/dev in netns \(name)")
+        identity = (st.device, st.inode)
+        netnsPath = path
+    }
+
+    deinit { LibC.close(sysfs) }
+
+    /// False once the namespace file is gone or names another namespace (deleted and
+    /// made again): the view then shows a namespace nobody else uses.
+    public var stillExists: Bool {
+        guard let identity, let netnsPath else { return true }
+        guard case .success(let st) = LibC.stat(netnsPath) else { return false }
+        return st.device == identity.device && st.inode == identity.inode
+    }
+
+    /// Where a file of this namespace's sysfs is, for messages.
+    public func displayPath(_ relative: String) -> String {
+        name.isEmpty ? "/sys/" + relative : "/sys/\(relative) in netns \(name)"
+    }
+
+    /// The rx queues of an interface ("rx-0", "rx-1", ... as numbers, in order).
+    public func rxQueues(of iface: String) -> [Int] {
+        guard case .success(let names) = LibC.listDirectory("class/net/\(iface)/queues", relativeTo: sysfs) else {
+            return []
+        }
+        return names.compactMap { $0.hasPrefix("rx-") ? Int($0.dropFirst(3)) : nil }.sorted()
+    }
+
+    /// Interface names from sysfs (class/net), for when /proc/net/dev is not wanted.
+    public func interfaceNames() -> [String] {
+        (try? LibC.listDirectory("class/net", relativeTo: sysfs).get()) ?? []
+    }
+
+    /// Opens a file of this namespace's sysfs ("class/net/eth0/queues/rx-0/rps_cpus").
+    public func open(_ relative: String, writable: Bool = false) throws(SteerError) -> KernelFile {
+        try KernelFile(relative, relativeTo: sysfs, displayPath: displayPath(relative), writable: writable, capacity: 128)
+    }
+
+    /// Current /proc/net/dev counters.
+    public func readNetDev(into out: inout [NetDevCounters]) throws(SteerError) {
+        let bytes = try netDev.read()
+        ProcNetDev.parse(bytes, into: &out)
+    }
+
+    static func join(_ root: String, _ relative: String) -> String {
+        root.hasSuffix("/") ? root + relative : root + "/" + relative
+    }
+
+    /// Names under the netns directory that match `patterns` (sorted naturally), each
+    /// checked; names that fail the check are skipped.
+    public static func namespaces(matching patterns: [String], directory: String = "/var/run/netns") -> Result<[String], Errno> {
+        LibC.listDirectory(directory).map { names in
+            names.filter { n in
+                (try? Names.checkNamespace(n)) != nil && patterns.contains { LibC.globMatches($0, n) }
+            }.sorted(by: naturalOrder)
+        }
+    }
+}
+
+/// "pod2" before "pod10".
+public func naturalOrder(_ a: String, _ b: String) -> Bool {
+    var i = a.unicodeScalars.makeIterator(), j = b.unicodeScalars.makeIterator()
+    var ca = i.next(), cb = j.next()
+    while let x = ca, let y = cb {
+        if x.properties.numericType != nil && y.properties.numericType != nil,
+           let dx = Int(String(x)), let dy = Int(String(y)) {
+            var nx = dx, ny = dy
+            ca = i.next(); cb = j.next()
+            while let c = ca, let d = Int(String(c)) { nx = nx * 10 + d; ca = i.next() }
+            while let c = cb, let d = Int(String(c)) { ny = ny * 10 + d; cb = j.next() }
+            if nx != ny { return nx < ny }
+            continue
+        }
+        if x != y { return x.value < y.value }
+        ca = i.next(); cb = j.next()
+    }
+    return ca == nil && cb != nil
+}
+
+extension KernelFile {
+    /// Wraps a descriptor opened elsewhere (inside another namespace).
+    convenience init(adopting fd: Int32, displayPath: String) {
+        self.init(uncheckedFD: fd, path: displayPath)
+    }
+}

@@ -1,0 +1,99 @@
+/// A cursor over bytes for the kernel's text formats: no String is made unless asked.
+public struct ByteScanner {
+    public let bytes: UnsafeRawBufferPointer
+    public var index: Int
+
+    public init(_ bytes: UnsafeRawBufferPointer, index: Int = 0) {
+        self.bytes = bytes
+        self.index = index
+    }
+
+    public var atEnd: Bool { index >= bytes.count }
+
+    @inline(__always)
+    public var peek: UInt8 { index < bytes.count ? bytes[index] : 0 }
+
+    /// Skips spaces and tabs (not newlines).
+    @inline(__always)
+    public mutating func skipBlanks() {
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
+    }
+
+    /// Moves past the next newline (or to the end).
+    @inline(__always)
+    public mutating func nextLine() {
+        while index < bytes.count, bytes[index] != 0x0a { index += 1 }
+        if index < bytes.count { index += 1 }
+    }
+
+    /// True at a newline or the end (after blanks).
+    public mutating func atLineEnd() -> Bool {
+        skipBlanks()
+        return index >= bytes.count || bytes[index] == 0x0a
+    }
+
+    /// Whether the bytes at the cursor start with `prefix` (ASCII).
+    @inline(__always)
+    public func hasPrefix(_ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard index + n <= bytes.count else { return false }
+        let p = prefix.utf8Start
+        for i in 0..<n where bytes[index + i] != p[i] { return false }
+        return true
+    }
+
+    /// An unsigned decimal after blanks; nil if there is none.
+    @inline(__always)
+    public mutating func unsigned() -> UInt64? {
+        skipBlanks()
+        var value: UInt64 = 0
+        let start = index
+        while index < bytes.count {
+            let d = bytes[index] &- 0x30
+            if d > 9 { break }
+            value = value &* 10 &+ UInt64(d)
+            index += 1
+        }
+        return index > start ? value : nil
+    }
+
+    /// An unsigned hexadecimal after blanks; nil if there is none.
+    @inline(__always)
+    public mutating func hex() -> UInt64? {
+        skipBlanks()
+        var value: UInt64 = 0
+        let start = index
+        while index < bytes.count {
+            let c = bytes[index]
+            let d: UInt8
+            switch c {
+            case 0x30...0x39: d = c - 0x30
+            case 0x61...0x66: d = c - 0x61 + 10
+            case 0x41...0x46: d = c - 0x41 + 10
+            default: return index > start ? value : nil
+            }
+            value = value << 4 | UInt64(d)
+            index += 1
+        }
+        return index > start ? value : nil
+    }
+
+    /// The next run of non-blank bytes as a String (after blanks).
+    public mutating func word() -> String {
+        skipBlanks()
+        let start = index
+        while index < bytes.count, bytes[index] != 0x20, bytes[index] != 0x09, bytes[index] != 0x0a { index += 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    }
+
+    /// Bytes up to (not including) `delimiter` on this line, as a String; the cursor moves
+    /// past the delimiter. nil if the line has none.
+    public mutating func upTo(_ delimiter: UInt8) -> String? {
+        let start = index
+        var i = index
+        while i < bytes.count, bytes[i] != delimiter, bytes[i] != 0x0a { i += 1 }
+        guard i < bytes.count, bytes[i] == delimiter else { return nil }
+        index = i + 1
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+    }
+}

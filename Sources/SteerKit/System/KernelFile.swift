@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+/// A kernel file (/proc, /sys) kept open and re-read from offset 0 on every tick into a
+/// buffer that is reused, so that a tick costs a few pread(2) calls and no allocation.
+public final class KernelFile {
+    /// The path shown in messages (for files inside another namespace, with its name).
+    public let path: String
+    let fd: Int32
+    private var storage: UnsafeMutableRawBufferPointer
+    private var length = 0
+
+    /// Opens `path` (relative to `dirfd` when given) for reading, or reading and writing.
+    public init(_ path: String, relativeTo dirfd: Int32 = AT_FDCWD, displayPath: String? = nil,
+                writable: Bool = false, capacity: Int = 4096) throws(SteerError) {
+        self.path = displayPath ?? path
+        switch LibC.openat(dirfd, path, writable ? O_RDWR : O_RDONLY) {
+        case .success(let fd): self.fd = fd
+        case .failure(let e): throw SteerError.open(path: displayPath ?? path, errno: e)
+        }
+        storage = .allocate(byteCount: max(capacity, 64), alignment: 8)
+    }
+
+    /// Takes ownership of an already open descriptor.
+    init(uncheckedFD fd: Int32, path: String, capacity: Int = 4096) {
+        self.path = path
+        self.fd = fd
+        storage = .allocate(byteCount: max(capacity, 64), alignment: 8)
+    }
+
+    deinit {
+        LibC.close(fd)
+        storage.deallocate()
+    }
+
+    /// Reads the whole file: pread from offset 0 until end of file (seq_file hands out at
+    /// most a page per call), growing the buffer when the content outgrows it.
+    public func read() throws(SteerError) -> UnsafeRawBufferPointer {
+        length = 0
+        while true {
+            if storage.count - length < 4096 { grow() }
+            let free = UnsafeMutableRawBufferPointer(rebasing: storage[length...])
+            switch LibC.pread(fd, free, offset: length) {
+            case .success(0): return UnsafeRawBufferPointer(rebasing: storage[0..<length])
+            case .success(let n): length += n
+            case .failure(let e): throw SteerError.read(path: path, errno: e)
+            }
+        }
+    }
+
+    /// One pread at offset 0: enough for a sysfs attribute, which the kernel renders whole
+    /// (at most a page) on the first read.
+    public func readAttribute() throws(SteerError) -> UnsafeRawBufferPointer {
+        switch LibC.pread(fd, storage, offset: 0) {
+        case .success(let n):
+            length = n
+            return UnsafeRawBufferPointer(rebasing: storage[0..<n])
+        case .failure(let e):
+            throw SteerError.read(path: path, errno: e)
+        }
+    }
+
+    /// The attribute as text without its trailing newline.
+    public func readAttributeText() throws(SteerError) -> String {
+        let bytes = try readAttribute()
+        var end = bytes.count
+        while end > 0 && (bytes[end - 1] == 0x0a || bytes[end - 1] == 0x20) { end -= 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
+    }
+
+    /// Writes `value` with one write(2) at offset 0, as sysfs and sysctl files expect.
+    public func write(_ value: String) throws(SteerError) {
+        if case .failure(let e) = LibC.pwriteOnce(fd, value) {
+            throw SteerError.write(path: path, value: value, errno: e)
+        }
+    }
+
+    private func grow() {
+        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: storage.count * 2, alignment: 8)
+        bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[0..<length]))
+        storage.deallocate()
+        storage = bigger
+    }
+}
