@@ -1,11 +1,61 @@
 import ArgumentParser
 import SteerKit
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct Steertop: ParsableCommand {
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "steertop",
-        abstract: "Watch and steer receive-side packet processing (RPS/RFS) on a Linux node.",
-        subcommands: [Sample.self]
+        abstract: "Watch and steer receive-side packet processing (RPS/RFS) on a Linux node and its pods.",
+        discussion: """
+        With no subcommand steertop shows the live dashboard: on the local overlay lab when it is up \
+        (steertop lab up), else on this host.
+        """,
+        version: version,
+        subcommands: [Live.self, Sample.self, Record.self, Apply.self, Status.self, Restore.self, Lab.self],
+        defaultSubcommand: Live.self
     )
+
+    /// Runs the command; SteerKit's errors become one line on stderr and exit status 1,
+    /// never a stack trace.
+    static func main() {
+        // A closed pipe (steertop … | head) must end the write, not the process.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as SteerError {
+            printError(error.description)
+            Foundation_exit(1)
+        } catch is AlreadyReportedFailure {
+            Foundation_exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
+
+/// Prints "steertop: message" on stderr.
+func printError(_ message: String) {
+    var text = "steertop: " + message + "\n"
+    text.withUTF8 { p in _ = LibC.writeAll(2, UnsafeRawBufferPointer(p)) }
+}
+
+/// Prints a line on stderr (progress and notes that must not mix with stdout data).
+func note(_ message: String) {
+    var text = message + "\n"
+    text.withUTF8 { p in _ = LibC.writeAll(2, UnsafeRawBufferPointer(p)) }
+}
+
+/// Prints on stdout without Swift's buffering getting in the way of a closed pipe.
+func output(_ text: String) {
+    var t = text
+    t.withUTF8 { p in _ = LibC.writeAll(1, UnsafeRawBufferPointer(p)) }
+}
+
+func Foundation_exit(_ code: Int32) -> Never { Glibc.exit(code) }

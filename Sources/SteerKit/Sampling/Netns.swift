@@ -196,3 +196,39 @@ extension KernelFile {
         self.init(uncheckedFD: fd, path: displayPath)
     }
 }
+
+extension NetnsView {
+    /// Writes sysctls (paths under /proc/sys, e.g. "net/ipv4/ip_forward") inside the named
+    /// namespace, in-process: /proc/sys/net is resolved for the namespace of the thread
+    /// that opens it.
+    public static func writeSysctls(netns name: String, _ settings: [(String, String)],
+                                    directory: String = "/var/run/netns") throws(SteerError) {
+        try Names.checkNamespace(name)
+        for (path, _) in settings where path.contains("..") || path.hasPrefix("/") {
+            throw SteerError.invalidName(path, reason: "not a sysctl path")
+        }
+        let nsPath = directory + "/" + name
+        let nsfd: Int32
+        switch LibC.open(nsPath, O_RDONLY) {
+        case .success(let fd): nsfd = fd
+        case .failure(let e): throw SteerError.netns(name: name, doing: "open \(nsPath)", errno: e)
+        }
+        defer { LibC.close(nsfd) }
+        let result = LibC.inNetworkNamespace(nsfd) { () -> SteerError? in
+            for (path, value) in settings {
+                do throws(SteerError) {
+                    let f = try KernelFile("/proc/sys/" + path, displayPath: "/proc/sys/\(path) in netns \(name)", writable: true, capacity: 64)
+                    try f.write(value)
+                } catch {
+                    return error
+                }
+            }
+            return nil
+        }
+        switch result {
+        case .failure(let e): throw SteerError.netns(name: name, doing: "enter it (setns)", errno: e)
+        case .success(let error?): throw error
+        case .success(nil): return
+        }
+    }
+}

@@ -247,12 +247,23 @@ public final class Sampler {
         let wanted: [String]
         switch NetnsView.namespaces(matching: targets.pods, directory: targets.netnsDirectory) {
         case .success(let names): wanted = names.filter { $0 != targets.node }
+        case .failure(.noSuchFileOrDirectory):
+            missing.append("\(targets.netnsDirectory) does not exist: no named network namespaces here")
+            wanted = []
         case .failure(let e):
             missing.append("cannot list \(targets.netnsDirectory): \(e.description)")
             wanted = []
         }
         let wantedSet = Set(wanted)
-        namespaces.removeAll { !$0.isNode && (!wantedSet.contains($0.view.name) || !$0.view.stillExists) }
+        namespaces.removeAll { ns in
+            guard !ns.isNode, !wantedSet.contains(ns.view.name) || !ns.view.stillExists else { return false }
+            missing.append("netns \(ns.view.name) vanished")
+            return true
+        }
+        // A name given literally (no glob characters) that is not there is worth saying.
+        for pattern in targets.pods where !pattern.contains(where: { "*?[".contains($0) }) && !wantedSet.contains(pattern) {
+            missing.append("netns \(pattern) not found")
+        }
         let have = Set(namespaces.map(\.view.name))
         var added = false
         for name in wanted where !have.contains(name) {

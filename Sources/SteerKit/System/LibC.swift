@@ -192,6 +192,14 @@ public enum LibC {
         fnmatch(pattern, name, 0) == 0
     }
 
+    /// readlink(2).
+    public static func readLink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = Glibc.readlink(path, &buf, buf.count - 1)
+        guard n >= 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     // MARK: processes and identity
 
     public static var isRoot: Bool { geteuid() == 0 }

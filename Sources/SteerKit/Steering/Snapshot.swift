@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where steertop keeps what must outlive a process: snapshots of the files it changed,
+/// the lab's state and its iperf3 logs. /var/lib/steertop as root, else
+/// ~/.local/state/steertop; STEERTOP_STATE_DIR overrides both (tests use it).
+public struct StateDirectory: Sendable {
+    public var path: String
+
+    public init(path: String) { self.path = path }
+
+    public static func resolve() -> StateDirectory {
+        if let p = LibC.environment("STEERTOP_STATE_DIR"), !p.isEmpty { return StateDirectory(path: p) }
+        if LibC.isRoot { return StateDirectory(path: "/var/lib/steertop") }
+        let home = LibC.environment("HOME") ?? "/tmp"
+        return StateDirectory(path: home + "/.local/state/steertop")
+    }
+
+    public var snapshots: String { path + "/snapshots" }
+
+    /// Creates a subdirectory (and the state directory) if needed.
+    public func ensure(_ sub: String = "") throws(SteerError) -> String {
+        let dir = sub.isEmpty ? path : path + "/" + sub
+        if case .failure(let e) = LibC.makeDirectories(dir) { throw SteerError.create(path: dir, errno: e) }
+        return dir
+    }
+
+    /// A file name for a target: "host", or "netns-steer-server".
+    public static func key(nodeNetns: String) -> String {
+        nodeNetns.isEmpty ? "host" : "netns-" + nodeNetns
+    }
+
+    /// The snapshot taken before steertop's first change on this target (extended with
+    /// the first-seen value of files that appeared later).
+    public func originalSnapshot(for key: String) -> String { snapshots + "/\(key)-original.json" }
+    /// The snapshot taken before the most recent change.
+    public func lastSnapshot(for key: String) -> String { snapshots + "/\(key)-last.json" }
+}
+
+/// The values of steering files at one moment, saved as JSON.
+public struct Snapshot: Equatable, Sendable {
+    public struct Entry: Equatable, Sendable {
+        public var file: SteeringFile
+        public var value: String
+        public init(file: SteeringFile, value: String) { self.file = file; self.value = value }
+    }
+
+    public var taken: String
+    public var target: String
+    public var files: [Entry]
+
+    public init(taken: String, target: String, files: [Entry]) {
+        self.taken = taken; self.target = target; self.files = files
+    }
+
+    /// The plan's "before" values (files that could not be read are left out).
+    public init(plan: SteeringPlan, target: String) {
+        self.init(taken: Timestamp.now(), target: target,
+                  files: plan.writes.compactMap { w in w.before.map { Entry(file: w.file, value: $0) } })
+    }
+
+    /// Adds the entries of `other` for files this snapshot does not have yet.
+    public mutating func merge(missingFrom other: Snapshot) {
+        let have = Set(files.map(\.file))
+        files += other.files.filter { !have.contains($0.file) }
+    }
+
+    public var json: String {
+        var out = JSONBuffer()
+        out.beginObject()
+        out.key("format"); out.string("steertop-snapshot")
+        out.key("version"); out.int(1)
+        out.key("taken"); out.string(taken)
+        out.key("target"); out.string(target)
+        out.key("files")
+        out.beginArray()
+        for e in files {
+            out.beginObject()
+            out.key("netns"); out.string(e.file.netns)
+            out.key("path"); out.string(e.file.path)
+            out.key("pod"); out.bool(e.file.isPod)
+            out.key("value"); out.string(e.value)
+            out.endObject()
+        }
+        out.endArray()
+        out.endObject()
+        out.newline()
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    /// Reads a snapshot; every path and name in it is checked as if a user had typed it.
+    public static func load(_ path: String) throws(SteerError) -> Snapshot {
+        let text: String
+        switch LibC.readText(path) {
+        case .success(let t): text = t
+        case .failure(.noSuchFileOrDirectory):
+            throw SteerError.notFound("no snapshot at \(path): steertop has not changed anything on this target yet")
+        case .failure(let e): throw SteerError.read(path: path, errno: e)
+        }
+        let doc: JSONValue
+        do { doc = try JSONValue.parse(text) } catch {
+            throw SteerError.invalid("\(path) is not a steertop snapshot: \(error)")
+        }
+        guard doc["format"]?.string == "steertop-snapshot", let items = doc["files"]?.array else {
+            throw SteerError.invalid("\(path) is not a steertop snapshot")
+        }
+        var entries: [Entry] = []
+        for (i, item) in items.enumerated() {
+            guard let netns = item["netns"]?.string, let p = item["path"]?.string, let value = item["value"]?.string else {
+                throw SteerError.invalid("\(path): file \(i + 1) lacks netns, path or value")
+            }
+            guard value.utf8.count <= 256, value.allSatisfy({ $0.isHexDigit || $0 == "," }) else {
+                throw SteerError.invalid("\(path): file \(i + 1) has an unexpected value \(SteerError.quote(value))")
+            }
+            let file = try SteeringFile(netns: netns, path: p, isPod: item["pod"]?.bool ?? !netns.isEmpty)
+            entries.append(Entry(file: file, value: value))
+        }
+        return Snapshot(taken: doc["taken"]?.string ?? "", target: doc["target"]?.string ?? "", files: entries)
+    }
+
+    public func save(_ path: String) throws(SteerError) {
+        if case .failure(let e) = LibC.writeFileAtomically(path, json) {
+            throw SteerError.create(path: path, errno: e)
+        }
+    }
+}
+
+/// RFC 3339 timestamps in UTC.
+public enum Timestamp {
+    public static func now() -> String {
+        let (s, ns) = LibC.wallClock()
+        return format(seconds: s, nanoseconds: ns)
+    }
+
+    public static func format(seconds: Int, nanoseconds: Int = 0) -> String {
+        let f = LibC.utcFields(seconds)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let ms = nanoseconds / 1_000_000
+        let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+        return "\(f.year)-\(two(f.month))-\(two(f.day))T\(two(f.hour)):\(two(f.minute)):\(two(f.second)).\(msText)Z"
+    }
+
+    /// "20261127-070701" for file names.
+    public static func compact(seconds: Int) -> String {
+        let f = LibC.utcFields(seconds)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(f.year)\(two(f.month))\(two(f.day))-\(two(f.hour))\(two(f.minute))\(two(f.second))"
+    }
+
+    /// Seconds since the epoch of an RFC 3339 UTC timestamp ("2026-11-27T07:07:01.123Z").
+    public static func parse(_ text: String) -> Double? {
+        let b = Array(text.utf8)
+        guard b.count >= 20 else { return nil }
+        func num(_ r: Range<Int>) -> Int? { Int(String(decoding: b[r], as: UTF8.self)) }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
+              let mi = num(14..<16), let s = num(17..<19) else { return nil }
+        var frac = 0.0
+        if b.count > 20, b[19] == 0x2e {
+            var i = 20, scale = 0.1
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
+                frac += Double(b[i] - 0x30) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        return Double(LibC.timegmUTC(year: y, month: mo, day: d, hour: h, minute: mi, second: s)) + frac
+    }
+}

@@ -1,0 +1,304 @@
+/// One file of a plan: what it holds, what steertop writes, what the kernel will show.
+public struct PlannedWrite: Equatable, Sendable {
+    public var file: SteeringFile
+    /// The value before (nil where it could not be read).
+    public var before: String?
+    /// The value steertop writes.
+    public var after: String
+    /// What reading the file back must give (the kernel rounds flow counts up to a power
+    /// of two and prints masks over all CPUs).
+    public var expected: String
+    /// Why `expected` differs from `after`, where it does.
+    public var note: String?
+
+    /// Whether the file must be written (its value differs from the target).
+    public var changes: Bool {
+        guard let before else { return true }
+        return !Steering.same(before, expected, file.knob)
+    }
+}
+
+/// Every file of a mode switch, before → after.
+public struct SteeringPlan: Equatable, Sendable {
+    public var mode: Mode
+    public var writes: [PlannedWrite]
+    /// Things the user should know about the plan.
+    public var notes: [String]
+    /// What could not be planned (a namespace gone, an interface missing).
+    public var problems: [String]
+
+    public var changes: [PlannedWrite] { writes.filter(\.changes) }
+}
+
+/// What happened to one file when a plan was applied.
+public struct AppliedWrite: Equatable, Sendable {
+    public enum Outcome: Equatable, Sendable {
+        case written
+        case unchanged
+        case failed(String)
+
+        public var isFailure: Bool { if case .failed = self { return true } else { return false } }
+    }
+    public var file: SteeringFile
+    public var before: String?
+    public var after: String
+    public var outcome: Outcome
+    /// The value read back after all writes (nil where unreadable).
+    public var readBack: String?
+    public var verified: Bool
+}
+
+/// The outcome of `apply` or `restore`.
+public struct SteeringResult: Equatable, Sendable {
+    public var mode: String
+    public var writes: [AppliedWrite]
+    public var errors: [String]
+    public var seconds: Double
+
+    public var ok: Bool { errors.isEmpty }
+    /// The writes that took effect.
+    public var written: [AppliedWrite] { writes.filter { $0.outcome == .written } }
+
+    /// The `mode` record of the recording format.
+    public func record(t: Double, from: String) -> ModeChange {
+        ModeChange(
+            t: t, from: from, to: mode, ok: ok,
+            writes: written.map { FileWrite(netns: $0.file.netns, path: $0.file.path, before: $0.before ?? "", after: $0.after) },
+            errors: errors)
+    }
+}
+
+/// Plans, applies, verifies and recognises the steering modes.
+public enum Steering {
+    /// The value a file should hold in `mode`.
+    static func desired(_ mode: Mode, _ file: SteeringFile, config: SteeringConfig, mask: String, queues: Int) -> String {
+        let flows = String(max(1, config.flowEntries / max(queues, 1)))
+        switch file.knob {
+        case .sockFlowEntries:
+            return mode.usesRFS ? String(config.flowEntries) : "0"
+        case .rpsCPUs:
+            let onNode = mode.usesRPSOnNode || (mode.usesRFS && config.rfsWithRPS)
+            let inPods = mode == .rpsPlus || (mode == .rfsPlus && config.rfsWithRPS)
+            return (file.isPod ? inPods : onNode) ? mask : "0"
+        case .rpsFlowCount:
+            let on = file.isPod ? mode == .rfsPlus : mode.usesRFS
+            return on ? flows : "0"
+        }
+    }
+
+    /// What the kernel shows after `value` is written.
+    static func expected(_ value: String, _ knob: SteeringKnob, possibleCPUs: Int) -> String {
+        switch knob {
+        case .rpsCPUs: return (CPUSet(mask: value) ?? CPUSet()).mask(bits: possibleCPUs)
+        case .rpsFlowCount, .sockFlowEntries: return String(kernelFlowCount(Int(value) ?? 0))
+        }
+    }
+
+    /// Whether two values of a file mean the same (masks as CPU sets, counts as numbers).
+    public static func same(_ a: String, _ b: String, _ knob: SteeringKnob) -> Bool {
+        switch knob {
+        case .rpsCPUs:
+            guard let x = CPUSet(mask: a), let y = CPUSet(mask: b) else { return a == b }
+            return x == y
+        case .rpsFlowCount, .sockFlowEntries:
+            return Int(a.trimmingCharacters()) == Int(b.trimmingCharacters())
+        }
+    }
+
+    /// The plan for `mode` on `target`: every steering file, before → after.
+    public static func plan(_ mode: Mode, target: SteeringTarget, config: SteeringConfig) -> SteeringPlan {
+        let (files, problems) = target.files(config: config)
+        var notes: [String] = []
+        let cpus = config.cpus ?? target.onlineCPUs
+        let mask = cpus.mask(bits: target.possibleCPUs)
+        var queueCounts: [String: Int] = [:]
+        for f in files where f.knob == .rpsFlowCount { queueCounts["\(f.netns)/\(f.iface ?? "")", default: 0] += 1 }
+        var writes: [PlannedWrite] = []
+        for file in files.sorted() {
+            let queues = queueCounts["\(file.netns)/\(file.iface ?? "")"] ?? 1
+            let after = desired(mode, file, config: config, mask: mask, queues: queues)
+            let exp = expected(after, file.knob, possibleCPUs: target.possibleCPUs)
+            var note: String?
+            if file.knob != .rpsCPUs, exp != after {
+                note = "the kernel rounds \(after) up to \(exp)"
+            }
+            let before = try? target.read(file)
+            writes.append(PlannedWrite(file: file, before: before, after: after, expected: exp, note: note))
+        }
+        if mode.usesRPSOnNode || (mode.usesRFS && config.rfsWithRPS) {
+            notes.append("rps_cpus = \(mask) (CPUs \(cpus.list)) of \(target.onlineCPUs.count) online")
+        }
+        if mode.usesRFS {
+            let rounded = kernelFlowCount(config.flowEntries)
+            notes.append("rps_sock_flow_entries = \(config.flowEntries)" + (rounded != config.flowEntries ? " (the kernel rounds it up to \(rounded))" : "")
+                + "; rps_flow_cnt = \(config.flowEntries) per single-queue device, \(config.flowEntries)/N per queue of a device with N rx queues")
+            if !config.rfsWithRPS {
+                notes.append("rps_cpus stays 0 as in the paper's scripts: flows go to the CPU of their socket's last recvmsg; --rfs-with-rps also spreads flows not yet seen")
+            }
+        }
+        if mode == .rfsPlus {
+            notes.append("inside the pods only rps_flow_cnt is set: rps_sock_flow_entries exists only in the initial network namespace and is global")
+        }
+        if mode.includesPods && target.podNetns.isEmpty {
+            notes.append("no pod namespaces: \(mode) is the same as \(mode == .rpsPlus ? "rps" : "rfs") here")
+        }
+        return SteeringPlan(mode: mode, writes: writes, notes: notes, problems: problems)
+    }
+
+    /// Writes every changed file of `plan`, then reads every file back and compares it
+    /// with what the kernel should show. Every write is attempted, so the result says
+    /// exactly which took effect and which did not.
+    public static func apply(_ plan: SteeringPlan, target: SteeringTarget) -> SteeringResult {
+        let start = LibC.monotonic()
+        var out: [AppliedWrite] = []
+        var errors = plan.problems
+        for w in plan.writes {
+            var applied = AppliedWrite(file: w.file, before: w.before, after: w.after, outcome: .unchanged, readBack: nil, verified: false)
+            if w.changes {
+                do {
+                    try target.write(w.file, w.after)
+                    applied.outcome = .written
+                } catch {
+                    applied.outcome = .failed(error.description)
+                    errors.append(error.description)
+                }
+            }
+            out.append(applied)
+        }
+        for i in out.indices {
+            let w = plan.writes[i]
+            let failed = out[i].outcome.isFailure
+            do {
+                let back = try target.read(w.file)
+                out[i].readBack = back
+                out[i].verified = same(back, w.expected, w.file.knob)
+                if !out[i].verified && !failed {
+                    let why = w.file.knob == .rpsCPUs ? " (the kernel keeps only online, non-isolated CPUs)" : ""
+                    errors.append("\(w.file) reads back \(back) instead of \(w.expected)\(why)")
+                }
+            } catch {
+                if !failed { errors.append(error.description) }
+            }
+        }
+        return SteeringResult(mode: plan.mode.rawValue, writes: out, errors: errors, seconds: LibC.monotonic() - start)
+    }
+
+    /// Puts back the values of a snapshot (files of namespaces that are gone are reported).
+    public static func restore(_ snapshot: Snapshot, target: SteeringTarget) -> SteeringResult {
+        let start = LibC.monotonic()
+        var out: [AppliedWrite] = []
+        var errors: [String] = []
+        for entry in snapshot.files {
+            let before = try? target.read(entry.file)
+            var applied = AppliedWrite(file: entry.file, before: before, after: entry.value, outcome: .unchanged, readBack: nil, verified: false)
+            if before == nil || !same(before!, entry.value, entry.file.knob) {
+                do {
+                    try target.write(entry.file, entry.value)
+                    applied.outcome = .written
+                } catch {
+                    applied.outcome = .failed(error.description)
+                    errors.append(error.description)
+                }
+            }
+            if let back = try? target.read(entry.file) {
+                applied.readBack = back
+                applied.verified = same(back, entry.value, entry.file.knob)
+                if !applied.verified && !applied.outcome.isFailure {
+                    errors.append("\(entry.file) reads back \(back) instead of \(entry.value)")
+                }
+            }
+            out.append(applied)
+        }
+        return SteeringResult(mode: "restore", writes: out, errors: errors, seconds: LibC.monotonic() - start)
+    }
+
+    /// The current value of every file the config covers.
+    public static func state(target: SteeringTarget, config: SteeringConfig) -> (values: [(SteeringFile, String?)], problems: [String]) {
+        let (files, problems) = target.files(config: config)
+        return (files.sorted().map { ($0, try? target.read($0)) }, problems)
+    }
+}
+
+/// The mode that a set of file values matches.
+public struct DetectedMode: Equatable, Sendable {
+    /// A Mode's name, "custom" or "unknown".
+    public var name: String
+    /// e.g. "rps_cpus 0-3" or "flows 32768, sock 32768".
+    public var detail: String
+
+    public var mode: Mode? { Mode(rawValue: name) }
+}
+
+extension Steering {
+    /// Recognises the mode from the files' values: uniform settings over the node's
+    /// interfaces and the pods' decide; anything else is "custom". With no node queues
+    /// it is "unknown". Files of interfaces the config does not cover are ignored.
+    public static func detect(_ values: [(SteeringFile, String?)], config: SteeringConfig) -> DetectedMode {
+        var sock: Int?
+        var nodeMasks: [CPUSet] = [], podMasks: [CPUSet] = []
+        var nodeFlows: [Int] = [], podFlows: [Int] = []
+        for (file, value) in values {
+            guard let value else { continue }
+            switch file.knob {
+            case .sockFlowEntries: sock = Int(value)
+            case .rpsCPUs:
+                guard let set = CPUSet(mask: value) else { return DetectedMode(name: "custom", detail: "unreadable mask \(value)") }
+                if file.isPod { podMasks.append(set) } else if config.nodeIfaces.matches(file.iface ?? "") { nodeMasks.append(set) }
+            case .rpsFlowCount:
+                let n = Int(value) ?? 0
+                if file.isPod { podFlows.append(n) } else if config.nodeIfaces.matches(file.iface ?? "") { nodeFlows.append(n) }
+            }
+        }
+        guard !nodeMasks.isEmpty else { return DetectedMode(name: "unknown", detail: "no node interface to read") }
+        func uniform(_ sets: [CPUSet]) -> CPUSet?? {
+            guard let first = sets.first else { return .some(nil) }
+            return sets.allSatisfy { $0 == first } ? .some(first) : nil
+        }
+        guard let nodeMaskU = uniform(nodeMasks), let nodeMask = nodeMaskU else {
+            return DetectedMode(name: "custom", detail: "rps_cpus differs between node queues")
+        }
+        guard let podMaskU = uniform(podMasks) else {
+            return DetectedMode(name: "custom", detail: "rps_cpus differs between pod queues")
+        }
+        let podMask = podMaskU ?? CPUSet()
+        let nodeFlowOn = nodeFlows.contains { $0 > 0 }, nodeFlowAll = !nodeFlows.isEmpty && nodeFlows.allSatisfy { $0 > 0 }
+        let podFlowOn = podFlows.contains { $0 > 0 }, podFlowAll = !podFlows.isEmpty && podFlows.allSatisfy { $0 > 0 }
+        let sockOn = sock.map { $0 > 0 } ?? nodeFlowOn
+        let cpuText = nodeMask.isEmpty ? "" : "rps_cpus \(nodeMask.list)"
+
+        if !sockOn && !nodeFlowOn && !podFlowOn {
+            if nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(name: "baseline", detail: "no RPS, no RFS") }
+            if !nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(name: "rps", detail: cpuText) }
+            if !nodeMask.isEmpty && podMask == nodeMask { return DetectedMode(name: "rps+", detail: cpuText + " (pods too)") }
+            return DetectedMode(name: "custom", detail: "rps_cpus differs between node and pods")
+        }
+        if sockOn && nodeFlowAll {
+            let flowText = "flows \(nodeFlows.max() ?? 0), sock \(sock.map(String.init) ?? "?")"
+            let detail = cpuText.isEmpty ? flowText : flowText + ", " + cpuText
+            if !podFlowOn && (podMask.isEmpty || podMask == nodeMask) && (podMask.isEmpty || !nodeMask.isEmpty) {
+                return DetectedMode(name: "rfs", detail: detail)
+            }
+            if podFlowAll && (podMask.isEmpty || podMask == nodeMask) {
+                return DetectedMode(name: "rfs+", detail: detail + " (pods too)")
+            }
+        }
+        return DetectedMode(name: "custom", detail: sockOn ? "RFS partly set" : "flow counts without rps_sock_flow_entries")
+    }
+
+    /// The mode a sample shows (its node is the sample's interfaces in `nodeNetns`).
+    public static func detect(_ sample: Sample, nodeNetns: String, config: SteeringConfig) -> DetectedMode {
+        var values: [(SteeringFile, String?)] = [(.sockFlowEntries, sample.sockFlowEntries.map(String.init))]
+        values.reserveCapacity(sample.ifaces.count * 2 + 1)
+        for i in sample.ifaces {
+            let isPod = i.netns != nodeNetns
+            if !isPod && !config.nodeIfaces.matches(i.name) { continue }
+            if isPod && !config.podIfaces.matches(i.name) { continue }
+            for q in i.queues {
+                values.append((SteeringFile(netns: i.netns, iface: i.name, queue: q.queue, knob: .rpsCPUs, isPod: isPod), q.rpsCPUs))
+                values.append((SteeringFile(netns: i.netns, iface: i.name, queue: q.queue, knob: .rpsFlowCount, isPod: isPod),
+                               q.rpsFlowCount.map(String.init)))
+            }
+        }
+        return detect(values, config: config)
+    }
+}

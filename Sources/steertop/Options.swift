@@ -1,0 +1,113 @@
+import ArgumentParser
+import SteerKit
+
+/// What to watch and steer: shared by live, sample, record, apply, status and restore.
+struct TargetOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Node interfaces: names and globs, comma-separated.",
+                               discussion: "Default: all but lo to watch; eth1,vxlan.calico,cali* to steer and to recognise the mode."))
+    var iface: String?
+
+    @Option(help: ArgumentHelp("Pods' network namespaces: names and globs, comma-separated (e.g. 'cni-*').",
+                               valueName: "patterns"))
+    var netns: String?
+
+    @Option(help: ArgumentHelp("Treat this named network namespace as the node (the lab: steer-server).", valueName: "name"))
+    var nodeNetns: String?
+
+    @Option(help: ArgumentHelp("Interfaces inside the pods (default: all but lo).", valueName: "patterns"))
+    var podIface: String?
+
+    @Option(help: ArgumentHelp("Where named network namespaces are.", valueName: "dir"))
+    var netnsDir: String = "/var/run/netns"
+
+    @Flag(help: "This host even when the lab is up.")
+    var host = false
+
+    func validate() throws {
+        do {
+            if let iface { _ = try Names.patterns(iface, kind: "interface") }
+            if let podIface { _ = try Names.patterns(podIface, kind: "interface") }
+            if let netns { _ = try Names.patterns(netns, kind: "namespace") }
+            if let nodeNetns { try Names.checkNamespace(nodeNetns) }
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    var isDefault: Bool { iface == nil && netns == nil && nodeNetns == nil && podIface == nil && !host }
+
+    /// The targets: the lab's server node and pods when the lab is up and nothing else was
+    /// asked for (said in one line on stderr), else what the options say.
+    func resolve(quiet: Bool = false) throws -> ResolvedTarget {
+        let state = StateDirectory.resolve()
+        if isDefault, let pods = Lab.podCount(state) {
+            if !quiet {
+                note("target: the lab (steer-server and its \(pods) pods); --host for this host")
+            }
+            return ResolvedTarget(
+                watch: Lab.watchTargets, steering: SteeringConfig(), isLab: true,
+                summary: "the lab: steer-server and \(pods) pods", podNames: Lab.podNames(pods))
+        }
+        let ifaces = try iface.map { try Names.patterns($0, kind: "interface") }
+        let podIfaces = NamePatterns(try podIface.map { try Names.patterns($0, kind: "interface") } ?? [])
+        let pods = try netns.map { try Names.patterns($0, kind: "namespace") } ?? []
+        let node = nodeNetns ?? ""
+        let watch = WatchTargets(node: node, nodeIfaces: NamePatterns(ifaces ?? []), pods: pods,
+                                 podIfaces: podIfaces, netnsDirectory: netnsDir)
+        let steering = SteeringConfig(nodeIfaces: ifaces.map(NamePatterns.init) ?? SteeringConfig.defaultNodeIfaces,
+                                      podIfaces: podIfaces)
+        let where_ = node.isEmpty ? "this host" : "netns \(node)"
+        return ResolvedTarget(watch: watch, steering: steering, isLab: false,
+                              summary: pods.isEmpty ? where_ : "\(where_) and pods \(pods.joined(separator: ","))",
+                              podNames: [:])
+    }
+}
+
+struct ResolvedTarget {
+    var watch: WatchTargets
+    /// Which interfaces steering covers (also used to recognise the mode).
+    var steering: SteeringConfig
+    var isLab: Bool
+    var summary: String
+    var podNames: [String: String]
+
+    func steeringTarget() throws -> LocalSteeringTarget {
+        try LocalSteeringTarget(node: watch.node, pods: watch.pods, netnsDirectory: watch.netnsDirectory,
+                                label: summary, podNames: podNames)
+    }
+}
+
+/// How a mode is configured: shared by apply and live.
+struct ModeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("CPUs for rps_cpus, e.g. 0-2,5 (default: every online CPU).", valueName: "list"))
+    var cpus: String?
+
+    @Option(help: ArgumentHelp("rps_sock_flow_entries and per-device rps_flow_cnt for rfs and rfs+.", valueName: "n"))
+    var flowEntries: Int = 32768
+
+    @Flag(help: "rfs and rfs+ also set rps_cpus (the paper's scripts leave it 0).")
+    var rfsWithRPS = false
+
+    func validate() throws {
+        if let cpus, CPUSet(list: cpus) == nil || CPUSet(list: cpus)!.isEmpty {
+            throw ValidationError("--cpus \(cpus) is not a CPU list; write it like 0-2,5")
+        }
+        guard flowEntries >= 1 && flowEntries <= 1 << 29 else {
+            throw ValidationError("--flow-entries must be between 1 and \(1 << 29) (got \(flowEntries))")
+        }
+    }
+
+    /// `config` with these options, the CPU list checked against the target's online CPUs.
+    func apply(to config: SteeringConfig, online: CPUSet) throws -> SteeringConfig {
+        var c = config
+        c.flowEntries = flowEntries
+        c.rfsWithRPS = rfsWithRPS
+        if let cpus, let set = CPUSet(list: cpus) {
+            guard set.isSubset(of: online) else {
+                throw SteerError.invalid("--cpus \(cpus) is outside the online CPUs (\(online.list)); the kernel would drop the others")
+            }
+            c.cpus = set
+        }
+        return c
+    }
+}
