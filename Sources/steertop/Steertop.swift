@@ -35,7 +35,20 @@ struct Steertop: ParsableCommand {
         } catch is AlreadyReportedFailure {
             Foundation_exit(1)
         } catch {
-            exit(withError: error)
+            // --help and --version are "errors" with a success code: print them whole.
+            let code = exitCode(for: error)
+            if code == .success {
+                output(fullMessage(for: error) + "\n")
+                Foundation_exit(0)
+            }
+            // Anything else: one line, and where to look.
+            var line = message(for: error)
+            if line.hasPrefix("Error: ") { line.removeFirst(7) }
+            if error is ValidationError || code == .validationFailure {
+                line += " (see steertop --help)"
+            }
+            printError(line)
+            Foundation_exit(code.rawValue)
         }
     }
 }

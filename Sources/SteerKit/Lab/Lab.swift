@@ -9,6 +9,11 @@ public struct LabPod: Equatable, Sendable {
     public var side: Side
     public var index: Int
 
+    public init(side: Side, index: Int) {
+        self.side = side
+        self.index = index
+    }
+
     /// The pod's network namespace: steer-server-pod1.
     public var netns: String { "steer-\(side.rawValue)-pod\(index)" }
     /// The Kubernetes-style pod name (in the namespace `Lab.kubernetesNamespace`).
@@ -79,9 +84,12 @@ public enum Lab {
     /// The iperf3 log of a pod: servers log every test there, clients their current one.
     public static func logFile(_ state: StateDirectory, _ pod: LabPod) -> String { logDirectory(state) + "/\(pod.netns).log" }
 
-    /// The lab's namespaces present now.
+    /// The lab's namespaces present now (its nodes and their pods; other steer-* names,
+    /// such as the tests' own, are not the lab's).
     public static func namespaces(directory: String = "/var/run/netns") -> [String] {
-        ((try? LibC.listDirectory(directory).get()) ?? []).filter { $0.hasPrefix(prefix) }.sorted(by: naturalOrder)
+        ((try? LibC.listDirectory(directory).get()) ?? []).filter { name in
+            [clientNode, serverNode].contains { name == $0 || name.hasPrefix($0 + "-pod") }
+        }.sorted(by: naturalOrder)
     }
 
     /// Whether the lab is up: both nodes exist and its state file says how many pods.
@@ -224,7 +232,7 @@ public enum Lab {
 
     // MARK: down
 
-    /// Removes every steer-* namespace and link and every process in them or started by
+    /// Removes every namespace of the lab (and so its links) and every process in them or started by
     /// the lab, even after a crash or a half-built lab; puts back the global
     /// rps_sock_flow_entries if steering the lab changed it. Returns what it did.
     public static func down(state: StateDirectory = .resolve(), netnsDirectory: String = "/var/run/netns") -> [String] {
@@ -255,19 +263,14 @@ public enum Lab {
             }
         }
         for file in [state.originalSnapshot(for: key), state.lastSnapshot(for: key)] { _ = LibC.unlink(file) }
-        // 3. Namespaces (their veths and VXLAN devices go with them), then any steer-*
-        //    link left in this namespace by a crash.
+        // 3. Namespaces: their veths and VXLAN devices go with them (the lab creates every
+        //    link inside its namespaces, never in this one).
         if !names.isEmpty {
             let script = names.map { "netns del \($0)" }.joined(separator: "\n") + "\n"
             if let r = try? Command.run(["ip", "-force", "-batch", "-"], input: script), r.status != 0 {
                 report.append("ip netns del: " + r.stderr.trimmingCharacters())
             }
             report.append("deleted \(names.count) namespaces")
-        }
-        let strayLinks = ((try? LibC.listDirectory("/sys/class/net").get()) ?? []).filter { $0.hasPrefix(prefix) }
-        for link in strayLinks {
-            _ = try? Command.run(["ip", "link", "del", link])
-            report.append("deleted link \(link)")
         }
         // 4. The lab's files.
         let dir = directory(state)

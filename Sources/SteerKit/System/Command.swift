@@ -15,14 +15,15 @@ public struct CommandOutput: Sendable {
 public enum Command {
     /// Runs `argv` to completion. Throws when it cannot be started; a non-zero exit is in
     /// the result (see `check`).
-    public static func run(_ argv: [String], input: String? = nil, timeout: Double = 60) throws(SteerError) -> CommandOutput {
+    public static func run(_ argv: [String], input: String? = nil, timeout: Double = 60,
+                           environment: [String]? = nil) throws(SteerError) -> CommandOutput {
         precondition(!argv.isEmpty)
         var argv = argv
         if let full = resolve(argv[0]) { argv[0] = full }
         let inPipe = input == nil ? nil : try pipe()
         let outPipe = try pipe()
         let errPipe = try pipe()
-        let spawned = LibC.spawn(argv, stdin: inPipe?.0 ?? -1, stdout: outPipe.1, stderr: errPipe.1)
+        let spawned = LibC.spawn(argv, stdin: inPipe?.0 ?? -1, stdout: outPipe.1, stderr: errPipe.1, environment: environment)
         if let inPipe { LibC.close(inPipe.0) }
         LibC.close(outPipe.1)
         LibC.close(errPipe.1)
