@@ -70,7 +70,9 @@ public struct CPUUsage: Equatable, Sendable {
     /// write_plain_cpu_stats): guest time is inside user and nice in /proc/stat, so %usr is
     /// user - guest and %nice is nice - guest_nice, and the interval leaves guest out;
     /// a counter that goes backwards counts as 0; idle and iowait restart from zero when a
-    /// CPU comes back online; a CPU with no ticks in the interval (tickless) is 100% idle.
+    /// CPU comes back online, but an iowait that drops while idle grows is only re-accounted
+    /// time (the interval has no iowait); a CPU with no ticks in the interval (tickless) is
+    /// 100% idle.
     public static func between(_ prev: CPUTimes, _ cur: CPUTimes, cpu: Int) -> CPUUsage {
         var p = prev
         var shift: UInt64 = 0
@@ -78,7 +80,12 @@ public struct CPUUsage: Equatable, Sendable {
         if curUser < prevUser { shift &+= prevUser - curUser }
         let curNice = cur.nice &- min(cur.guestNice, cur.nice), prevNice = p.nice &- min(p.guestNice, p.nice)
         if curNice < prevNice { shift &+= prevNice - curNice }
-        if cur.iowait < p.iowait && p.iowait < UInt64.max - 0x7ffff { p.iowait = 0 }
+        if cur.iowait < p.iowait && p.iowait < UInt64.max - 0x7ffff {
+            // As sysstat does: iowait also drops when the kernel re-accounts iowait time as
+            // idle; if idle did not go down, the new reading is the baseline (no iowait in
+            // the interval), otherwise the CPU came back online and iowait restarted at 0.
+            p.iowait = cur.idle > p.idle || p.idle >= UInt64.max - 0x7ffff ? cur.iowait : 0
+        }
         if cur.idle < p.idle && p.idle < UInt64.max - 0x7ffff { p.idle = 0 }
 
         let curTotal = cur.user &+ cur.nice &+ cur.system &+ cur.iowait &+ cur.idle &+ cur.steal &+ cur.irq &+ cur.softirq
