@@ -245,7 +245,8 @@ public struct IperfParser: Sendable {
         } else if c.eat("SUM") {
             id = -1
         } else {
-            if c.eat("ID]") { datagramColumns = c.contains("Datagrams") }
+            // UDP headers end "Total Datagrams" or "Jitter    Lost/Total Datagrams".
+            if c.eat("ID]") { datagramColumns = c.endsWith("Datagrams", at: c.trimmedEnd) }
             return
         }
         guard c.eat(0x5d) else { return }
@@ -274,8 +275,7 @@ public struct IperfParser: Sendable {
 
         // The last word says what the line is: "sender", "receiver", "(omitted)" or
         // nothing (an interval).
-        var last = c.n
-        while last > c.i, c.p[last - 1] == 0x20 || c.p[last - 1] == 0x09 { last -= 1 }
+        let last = c.trimmedEnd
         var role: IperfRole?
         var omitted = false
         var columnsEnd = last
@@ -643,19 +643,12 @@ struct IperfLineCursor {
         return true
     }
 
-    /// Whether `word` occurs anywhere after the cursor.
-    func contains(_ word: StaticString) -> Bool {
-        let m = word.utf8CodeUnitCount
-        let w = word.utf8Start
-        var j = i
-        outer: while j + m <= n {
-            for k in 0..<m where p[j + k] != w[k] {
-                j += 1
-                continue outer
-            }
-            return true
-        }
-        return false
+    /// The end of the line without its trailing blanks (not before the cursor).
+    @inline(__always)
+    var trimmedEnd: Int {
+        var end = n
+        while end > i, p[end - 1] == 0x20 || p[end - 1] == 0x09 { end -= 1 }
+        return end
     }
 
     mutating func skip(past byte: UInt8) {
@@ -745,8 +738,7 @@ struct IperfLineCursor {
 
     /// The rest of the line without trailing blanks, as a String.
     mutating func rest() -> String {
-        var end = n
-        while end > i, p[end - 1] == 0x20 || p[end - 1] == 0x09 { end -= 1 }
+        let end = trimmedEnd
         defer { i = n }
         return String(decoding: UnsafeBufferPointer(start: p + i, count: end - i), as: UTF8.self)
     }
