@@ -142,7 +142,7 @@ public struct IperfParser: Sendable {
         let length = pendingLength
         pendingLength = 0
         if length > pending.count {
-            pending.removeAll(keepingCapacity: true)
+            pending.removeAll(keepingCapacity: pending.capacity <= Self.keptCapacity)
             overlong(length, into: &events)
             return
         }
@@ -150,9 +150,12 @@ public struct IperfParser: Sendable {
         swap(&taken, &pending)
         swap(&pending, &spare)
         taken.withUnsafeBufferPointer { line($0.baseAddress!, $0.count, into: &events) }
-        taken.removeAll(keepingCapacity: true)
+        taken.removeAll(keepingCapacity: taken.capacity <= Self.keptCapacity)
         swap(&spare, &taken)
     }
+
+    /// Buffers up to this size are reused; a larger one (left by a huge JSON line) is freed.
+    static let keptCapacity = 128 * 1024
 
     mutating func overlong(_ length: Int, into events: inout [IperfEvent]) {
         lines += 1
