@@ -29,7 +29,7 @@ struct CPUTime {
 /// and when each exits (held as a zombie with waitid(WNOWAIT) so that /proc still has
 /// it) reads its CPU time; also reads it `warmup` seconds in, to give the steady cost
 /// without start-up. Prints a table and the ratio of the first to the second.
-func cpuRace(_ args: ArraySlice<String>) -> Int32 {
+func cpuRace(_ args: [String]) -> Int32 {
     var warmup = 1.5
     var rest = Array(args)
     if rest.first == "--warmup", rest.count > 1, let w = Double(rest[1]) {
@@ -87,7 +87,7 @@ func cpuRace(_ args: ArraySlice<String>) -> Int32 {
     return 0
 }
 
-func fmt(_ v: Double, _ decimals: Int) -> String {
+func fmt(_ v: Double, _ decimals: Int = 1) -> String {
     var p = 1.0
     for _ in 0..<decimals { p *= 10 }
     let r = (v * p).rounded() / p

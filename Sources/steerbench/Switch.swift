@@ -3,7 +3,7 @@ import SteerKit
 /// `steerbench switch [ROUNDS]`: switches the lab's server node and pods through the five
 /// modes round-robin, each applied and verified in-process as `steertop apply` does, and
 /// prints the median and worst switch time.
-func switchModes(_ args: ArraySlice<String>) -> Int32 {
+func switchModes(_ args: [String]) -> Int32 {
     let rounds = args.first.flatMap { Int($0) } ?? 50
     guard Lab.isUp() else {
         print("the lab is not up: run `steertop lab up --pods 16` first")

@@ -1,18 +1,39 @@
-// steerbench: in-process benchmarks and measuring tools behind the scripts in benchmarks/.
-// `steerbench NAME args…`; each entry lives in a file of its own.
-
+// In-process benchmarks and measuring tools behind the scripts in benchmarks/:
+// `steerbench <name> args…`. To add one, write a function `([String]) -> Int32` in a file
+// of its own and add a line to `benchmarks` below.
 #if canImport(Glibc)
 import Glibc
 #endif
+import SteerKit
 
-let entries: [String: (ArraySlice<String>) -> Int32] = [
-    "cpu-race": cpuRace,
-    "switch": switchModes,
+/// One benchmark: its name on the command line, its arguments, and what it does.
+struct Benchmark {
+    let name: String
+    let usage: String
+    let run: ([String]) -> Int32
+}
+
+let benchmarks: [Benchmark] = [
+    Benchmark(name: "iperf-parse", usage: "FILE    parse an iperf3 log through IperfParser in 64 KB chunks",
+              run: iperfParse),
+    Benchmark(name: "cpu-race", usage: "[--warmup S] -- CMD… -- CMD…    CPU time of two commands run side by side",
+              run: cpuRace),
+    Benchmark(name: "switch", usage: "[ROUNDS]    mode switches round-robin on the lab, applied and verified",
+              run: switchModes),
 ]
 
-let args = CommandLine.arguments.dropFirst()
-guard let name = args.first, let entry = entries[name] else {
-    print("usage: steerbench \(entries.keys.sorted().joined(separator: "|")) args…")
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { _ = LibC.writeAll(2, UnsafeRawBufferPointer($0)) }
+}
+
+func usage() -> String {
+    "usage: steerbench <name> args…\n" + benchmarks.map { "  \($0.name) \($0.usage)" }.joined(separator: "\n")
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, let benchmark = benchmarks.first(where: { $0.name == name }) else {
+    printError(usage())
     exit(2)
 }
-exit(entry(args.dropFirst()))
+exit(benchmark.run(Array(arguments.dropFirst())))
