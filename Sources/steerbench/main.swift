@@ -27,6 +27,7 @@ func printError(_ message: String) {
     line.withUTF8 { _ = LibC.writeAll(2, UnsafeRawBufferPointer($0)) }
 }
 
+@MainActor
 func usage() -> String {
     "usage: steerbench <name> args…\n" + benchmarks.map { "  \($0.name) \($0.usage)" }.joined(separator: "\n")
 }
