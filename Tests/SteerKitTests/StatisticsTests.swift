@@ -350,6 +350,11 @@ struct StatsCoreTests {
             #expect(merged.groups == single.groups)
             #expect(merged.notes.isEmpty)
 
+            // A file named twice is read once.
+            let twice = try StatsReport.load([a, b, dir + "/./a.jsonl"])
+            #expect(twice.groups == single.groups)
+            #expect(twice.notes == ["\(dir)/./a.jsonl is the same file as \(a): read once"])
+
             // A machine with 4 CPUs: bitrates pooled, cores apart.
             let d = try writeRecording(dir, "d.jsonl", workedCheckLines(baseline: [100], rps: [], cpus: 4))
             let mixed = try StatsReport.load([a, b, d])

@@ -49,8 +49,21 @@ public struct StatsReport: Sendable {
     public static func load(_ paths: [String], options: StatsOptions = StatsOptions()) throws(SteerError) -> StatsReport {
         guard !paths.isEmpty else { throw SteerError.invalid("no recording given: name one or more files") }
         var recordings: [RecordingRuns] = []
-        for path in paths { recordings.append(try RunExtractor.runs(in: path, options: options)) }
-        let report = StatsReport(recordings, options: options)
+        var seen: [(device: UInt64, inode: UInt64, path: String)] = []
+        var repeated: [String] = []
+        for path in paths {
+            // The same file named twice (a.jsonl ./a.jsonl) would count its runs twice.
+            if case .success(let st) = LibC.stat(path), st.isRegular {
+                if let first = seen.first(where: { $0.device == st.device && $0.inode == st.inode }) {
+                    repeated.append("\(path) is the same file as \(first.path): read once")
+                    continue
+                }
+                seen.append((st.device, st.inode, path))
+            }
+            recordings.append(try RunExtractor.runs(in: path, options: options))
+        }
+        var report = StatsReport(recordings, options: options)
+        report.notes = repeated + report.notes
         guard !report.groups.isEmpty else {
             let names = paths.joined(separator: ", ")
             let stretchy = recordings.contains { !$0.usedRunRecords }
