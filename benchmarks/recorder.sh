@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The recorder's cost beside mpstat's, in the same run: `steertop record` at 1 Hz for 30 s
 # watching 20 interfaces in 4 network namespaces (two veth pairs and lo in each), and
-# `mpstat -P ALL 1 30`. Prints both CPU times (utime+stime from /proc/PID/stat, and the
+# `mpstat -P ALL 1 30` logging to a file (as the paper's scripts kept mpstat logs). Prints both CPU times (utime+stime from /proc/PID/stat, and the
 # scheduler's exec time from /proc/PID/schedstat) and their ratio; "steady" leaves out
 # the first 1.5 s (process start-up) and is the cost of the ticks themselves.
 # Needs root. Usage: benchmarks/recorder.sh [SECONDS]
@@ -28,7 +28,7 @@ done
 echo "recorder: $seconds s at 1 Hz, 20 interfaces in 4 namespaces (plus the host's), beside mpstat -P ALL 1 $seconds"
 "$bin/steerbench" cpu-race --warmup 1.5 \
     -- "$bin/steertop" record --host --netns 'steer-bench-*' --pod-iface '*' --interval 1 --duration "$seconds" --out "$tmp/rec.jsonl" \
-    -- mpstat -P ALL 1 "$seconds"
+    -- mpstat -P ALL 1 "$seconds" ">$tmp/mpstat.log"
 lines=$(wc -l < "$tmp/rec.jsonl")
 ifaces=$(tail -1 "$tmp/rec.jsonl" | grep -o '"name"' | wc -l)
 echo "the recording has $lines lines; its last sample has $ifaces interfaces"

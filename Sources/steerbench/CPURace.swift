@@ -25,7 +25,8 @@ struct CPUTime {
     }
 }
 
-/// `steerbench cpu-race --warmup S -- CMD1… -- CMD2…`: starts the commands together,
+/// `steerbench cpu-race --warmup S -- CMD1… -- CMD2…`: starts the commands together
+/// (a word `>FILE` in a command sends its stdout to FILE, as a shell would),
 /// and when each exits (held as a zombie with waitid(WNOWAIT) so that /proc still has
 /// it) reads its CPU time; also reads it `warmup` seconds in, to give the steady cost
 /// without start-up. Prints a table and the ratio of the first to the second.
@@ -44,10 +45,15 @@ func cpuRace(_ args: [String]) -> Int32 {
     let devnull = open("/dev/null", O_WRONLY)
     var pids: [Int32] = []
     for c in commands {
-        guard case .success(let pid) = LibC.spawn(c, stdout: devnull, stderr: devnull) else {
+        var out = devnull
+        if let redirect = c.first(where: { $0.hasPrefix(">") }) {
+            out = open(String(redirect.dropFirst()), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        }
+        guard case .success(let pid) = LibC.spawn(c.filter { !$0.hasPrefix(">") }, stdout: out, stderr: devnull) else {
             print("cannot start \(c[0])")
             return 1
         }
+        if out != devnull { close(out) }
         pids.append(pid)
     }
     let start = LibC.monotonic()

@@ -206,6 +206,17 @@ public struct JSONBuffer {
 
     mutating func appendQuoted(_ s: String) {
         bytes.append(0x22)
+        // Most strings (names, modes) need no escaping: copy them whole.
+        var copy = s
+        let plain = copy.withUTF8 { p -> Bool in
+            for b in p where b < 0x20 || b == 0x22 || b == 0x5c || b == 0x7f { return false }
+            bytes.append(contentsOf: p)
+            return true
+        }
+        if plain {
+            bytes.append(0x22)
+            return
+        }
         for b in s.utf8 {
             switch b {
             case 0x22: bytes.append(0x5c); bytes.append(0x22)

@@ -178,26 +178,31 @@ public enum ProcSoftnet {
         out.removeAll(keepingCapacity: true)
         var s = ByteScanner(bytes)
         var line = 0
-        var fields = [UInt64](repeating: 0, count: 16)
         while !s.atEnd {
+            // processed dropped time_squeeze 0 0 0 0 0 cpu_collision received_rps
+            // flow_limit_count backlog_len cpu [input_qlen process_qlen]
+            var processed: UInt64 = 0, dropped: UInt64 = 0, squeeze: UInt64 = 0
+            var rps: UInt64 = 0, flowLimit: UInt64 = 0, cpuColumn: UInt64 = 0
             var n = 0
-            while n < fields.count, let v = s.hex() {
-                fields[n] = v
+            while let v = s.hex() {
+                switch n {
+                case 0: processed = v
+                case 1: dropped = v
+                case 2: squeeze = v
+                case 9: rps = v
+                case 10: flowLimit = v
+                case 12: cpuColumn = v
+                default: break
+                }
                 n += 1
             }
             s.nextLine()
             guard n >= 3 else { continue }
-            let cpu: Int
-            if n >= 13 {
-                cpu = Int(fields[12])
-            } else {
-                cpu = line < onlineCPUs.count ? onlineCPUs[line] : line
-            }
+            let cpu = n >= 13 ? Int(cpuColumn) : (line < onlineCPUs.count ? onlineCPUs[line] : line)
             out.append(SoftnetCounters(
-                cpu: cpu, processed: UInt32(truncatingIfNeeded: fields[0]),
-                dropped: UInt32(truncatingIfNeeded: fields[1]), timeSqueeze: UInt32(truncatingIfNeeded: fields[2]),
-                receivedRPS: n > 9 ? UInt32(truncatingIfNeeded: fields[9]) : 0,
-                flowLimit: n > 10 ? UInt32(truncatingIfNeeded: fields[10]) : 0))
+                cpu: cpu, processed: UInt32(truncatingIfNeeded: processed), dropped: UInt32(truncatingIfNeeded: dropped),
+                timeSqueeze: UInt32(truncatingIfNeeded: squeeze), receivedRPS: UInt32(truncatingIfNeeded: rps),
+                flowLimit: UInt32(truncatingIfNeeded: flowLimit)))
             line += 1
         }
     }

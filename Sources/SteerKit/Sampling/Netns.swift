@@ -26,14 +26,21 @@ public enum ProcNetDev {
             s.skipBlanks()
             // Interface names cannot contain ":" (dev_valid_name), so the first one ends it.
             guard let name = s.upTo(0x3a) else { s.nextLine(); continue }
-            var f = [UInt64](repeating: 0, count: 10)
+            // rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes packets …
+            var rxBytes: UInt64 = 0, rxPackets: UInt64 = 0, txBytes: UInt64 = 0, txPackets: UInt64 = 0
             var n = 0
             while n < 10, let v = s.unsigned() {
-                f[n] = v
+                switch n {
+                case 0: rxBytes = v
+                case 1: rxPackets = v
+                case 8: txBytes = v
+                case 9: txPackets = v
+                default: break
+                }
                 n += 1
             }
             if n == 10 {
-                out.append(NetDevCounters(name: name, rxBytes: f[0], rxPackets: f[1], txBytes: f[8], txPackets: f[9]))
+                out.append(NetDevCounters(name: name, rxBytes: rxBytes, rxPackets: rxPackets, txBytes: txBytes, txPackets: txPackets))
             }
             s.nextLine()
         }

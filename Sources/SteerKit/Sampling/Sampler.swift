@@ -54,20 +54,109 @@ public final class Sampler {
     private var netDevScratch: [NetDevCounters] = []
     private var prevTime: Double?
 
+    /// Ticks between two reads of one queue's rps_cpus and rps_flow_cnt (they change only
+    /// when someone writes them; every change is caught within this many ticks, and all
+    /// files are read again on the next tick). 1 reads every file every tick.
+    public var steeringPeriod = 5
+    /// Changes whenever a steering value, an interface or a namespace changes: the mode
+    /// needs recognising again only then.
+    public private(set) var steeringGeneration = 0
+    private var readAllSteering = true
+    private var tick = 0
+    private var netnsDirectoryMTime: Double?
+    private var netnsDirectoryFD: Int32 = -1
+    private var ticksSinceNamespaceCheck = 0
+    private let namespaceRecheckTicks = 10
+
+    /// Reads every steering file on the next tick (after steertop itself switched modes).
+    public func refreshSteering() { readAllSteering = true }
+
     /// One watched namespace and its interfaces.
     final class Watched {
         let view: NetnsView
         let isNode: Bool
         var ifaces: [String: WatchedInterface] = [:]
+        var gone = false
+        var seen = 0
+        /// Whether an interface name matches the patterns (fnmatch once per name).
+        private var matched: [String: Bool] = [:]
         init(view: NetnsView, isNode: Bool) { self.view = view; self.isNode = isNode }
+
+        func matches(_ name: String, _ patterns: NamePatterns) -> Bool {
+            if let m = matched[name] { return m }
+            if matched.count > 4096 { matched.removeAll() }
+            let m = patterns.matches(name)
+            matched[name] = m
+            return m
+        }
     }
 
     final class WatchedInterface {
         let name: String
-        var queues: [(queue: Int, rpsCPUs: KernelFile?, flowCount: KernelFile?)] = []
+        var queues: [WatchedQueue] = []
+        /// The queues' last values, shared with the samples (copied only on a change).
+        var states: [QueueState] = []
         var prev: NetDevCounters?
         var needsDiscovery = true
+        var seen = 0
         init(name: String) { self.name = name }
+    }
+
+    /// One rx queue's rps_cpus and rps_flow_cnt, kept open, with the last values read.
+    final class WatchedQueue {
+        let rpsCPUs: KernelFile?
+        let flowCount: KernelFile?
+        var state: QueueState
+        var read = false
+
+        init(queue: Int, rpsCPUs: KernelFile?, flowCount: KernelFile?) {
+            self.rpsCPUs = rpsCPUs
+            self.flowCount = flowCount
+            state = QueueState(queue: queue, rpsCPUs: nil, rpsFlowCount: nil)
+        }
+
+        /// Reads both files; true when a value changed. A String is made only on change.
+        func refresh() throws(SteerError) -> Bool {
+            var changed = false
+            if let f = rpsCPUs {
+                let bytes = try f.readAttribute()
+                if !Self.same(bytes, state.rpsCPUs) {
+                    state.rpsCPUs = Self.text(bytes)
+                    changed = true
+                }
+            }
+            if let f = flowCount {
+                let bytes = try f.readAttribute()
+                var s = ByteScanner(bytes)
+                let v = s.unsigned().map { Int($0) }
+                if v != state.rpsFlowCount {
+                    state.rpsFlowCount = v
+                    changed = true
+                }
+            }
+            let first = !read
+            read = true
+            return changed && !first
+        }
+
+        static func text(_ bytes: UnsafeRawBufferPointer) -> String {
+            var end = bytes.count
+            while end > 0 && (bytes[end - 1] == 0x0a || bytes[end - 1] == 0x20) { end -= 1 }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
+        }
+
+        static func same(_ bytes: UnsafeRawBufferPointer, _ old: String?) -> Bool {
+            guard var old else { return false }
+            var end = bytes.count
+            while end > 0 && (bytes[end - 1] == 0x0a || bytes[end - 1] == 0x20) { end -= 1 }
+            return old.withUTF8 { o in
+                o.count == end && (end == 0 || memcmp(o.baseAddress!, bytes.baseAddress!, end) == 0)
+            }
+        }
+    }
+
+    deinit {
+        if netnsDirectoryFD >= 0 { LibC.close(netnsDirectoryFD) }
     }
 
     public init(targets: WatchTargets) throws(SteerError) {
@@ -165,9 +254,13 @@ public final class Sampler {
         }
 
         // Namespaces and interfaces.
-        refreshPods(&missing)
+        checkNamespaces(&missing)
+        tick &+= 1
+        let readAll = readAllSteering || steeringPeriod <= 1
+        readAllSteering = false
+        var queueIndex = 0
         for ns in namespaces {
-            if !ns.view.stillExists {
+            if ns.gone {
                 missing.append("netns \(ns.view.name) vanished")
                 continue
             }
@@ -178,18 +271,22 @@ public final class Sampler {
                 continue
             }
             let patterns = ns.isNode ? targets.nodeIfaces : targets.podIfaces
-            for counters in netDevScratch where patterns.matches(counters.name) {
+            ns.seen &+= 1
+            for counters in netDevScratch where ns.matches(counters.name, patterns) {
                 let w: WatchedInterface
                 if let existing = ns.ifaces[counters.name] { w = existing } else {
                     w = WatchedInterface(name: counters.name)
                     ns.ifaces[counters.name] = w
+                    steeringGeneration &+= 1
                 }
-                out.ifaces.append(readInterface(w, counters: counters, in: ns, dt: dt, missing: &missing))
+                w.seen = ns.seen
+                out.ifaces.append(readInterface(w, counters: counters, in: ns, dt: dt, readAll: readAll,
+                                                queueIndex: &queueIndex, missing: &missing))
             }
             // Interfaces that disappeared from /proc/net/dev are forgotten.
-            if ns.ifaces.count > out.ifaces.count {
-                let present = Set(netDevScratch.map(\.name))
-                for name in ns.ifaces.keys where !present.contains(name) { ns.ifaces[name] = nil }
+            if ns.ifaces.count > netDevScratch.count || ns.ifaces.values.contains(where: { $0.seen != ns.seen }) {
+                ns.ifaces = ns.ifaces.filter { $0.value.seen == ns.seen }
+                steeringGeneration &+= 1
             }
         }
 
@@ -201,8 +298,8 @@ public final class Sampler {
         return out
     }
 
-    private func readInterface(_ w: WatchedInterface, counters: NetDevCounters, in ns: Watched, dt: Double?,
-                               missing: inout [String]) -> InterfaceSample {
+    private func readInterface(_ w: WatchedInterface, counters: NetDevCounters, in ns: Watched, dt: Double?, readAll: Bool,
+                               queueIndex: inout Int, missing: inout [String]) -> InterfaceSample {
         var s = InterfaceSample(name: counters.name, netns: ns.view.name)
         if let dt, let p = w.prev {
             // A counter that went backwards (interface re-created) gives 0 for this tick.
@@ -213,18 +310,24 @@ public final class Sampler {
         }
         w.prev = counters
         if w.needsDiscovery { discoverQueues(w, in: ns.view) }
-        s.queues.reserveCapacity(w.queues.count)
         var failed = false
-        for q in w.queues {
-            var state = QueueState(queue: q.queue, rpsCPUs: nil, rpsFlowCount: nil)
-            do {
-                if let f = q.rpsCPUs { state.rpsCPUs = try f.readAttributeText() }
-                if let f = q.flowCount { state.rpsFlowCount = Int(try f.readAttributeText()) }
-            } catch {
-                failed = true
+        for (i, q) in w.queues.enumerated() {
+            // Round-robin: each queue's files are read every `steeringPeriod` ticks, all of
+            // them on a tick after a change was seen, and always when never read.
+            if readAll || !q.read || (queueIndex &+ tick) % steeringPeriod == 0 {
+                do {
+                    if try q.refresh() {
+                        readAllSteering = true
+                        steeringGeneration &+= 1
+                    }
+                    if w.states[i] != q.state { w.states[i] = q.state }
+                } catch {
+                    failed = true
+                }
             }
-            s.queues.append(state)
+            queueIndex &+= 1
         }
+        s.queues = w.states
         if failed {
             // The interface was removed or re-created under the same name: look again next tick.
             w.needsDiscovery = true
@@ -236,9 +339,40 @@ public final class Sampler {
     private func discoverQueues(_ w: WatchedInterface, in view: NetnsView) {
         w.queues = view.rxQueues(of: w.name).map { q in
             let base = "class/net/\(w.name)/queues/rx-\(q)/"
-            return (q, try? view.open(base + "rps_cpus"), try? view.open(base + "rps_flow_cnt"))
+            return WatchedQueue(queue: q, rpsCPUs: try? view.open(base + "rps_cpus"), flowCount: try? view.open(base + "rps_flow_cnt"))
         }
+        w.states = w.queues.map(\.state)
         w.needsDiscovery = false
+        steeringGeneration &+= 1
+    }
+
+    /// Notices namespaces that came or went: only when /var/run/netns changed (its mtime)
+    /// or every `namespaceRecheckTicks` ticks, so that a quiet tick costs one stat(2).
+    private func checkNamespaces(_ missing: inout [String]) {
+        let needsNamed = !targets.pods.isEmpty || !targets.node.isEmpty
+        guard needsNamed else { return }
+        if netnsDirectoryFD < 0, case .success(let fd) = LibC.open(targets.netnsDirectory, O_RDONLY | O_DIRECTORY) {
+            netnsDirectoryFD = fd
+        }
+        var mtime: Double?
+        if netnsDirectoryFD >= 0, case .success(let st) = LibC.fstat(netnsDirectoryFD) {
+            // A directory that was removed (and perhaps made again) is opened afresh.
+            if st.links == 0 {
+                LibC.close(netnsDirectoryFD)
+                netnsDirectoryFD = -1
+            } else {
+                mtime = st.modified
+            }
+        }
+        ticksSinceNamespaceCheck += 1
+        if mtime != nil && mtime == netnsDirectoryMTime && ticksSinceNamespaceCheck < namespaceRecheckTicks { return }
+        netnsDirectoryMTime = mtime
+        ticksSinceNamespaceCheck = 0
+        for ns in namespaces where !ns.gone && !ns.view.stillExists {
+            ns.gone = true
+            steeringGeneration &+= 1
+        }
+        refreshPods(&missing)
     }
 
     /// Opens namespaces that now match the pod globs and drops the ones that went away.
@@ -256,8 +390,9 @@ public final class Sampler {
         }
         let wantedSet = Set(wanted)
         namespaces.removeAll { ns in
-            guard !ns.isNode, !wantedSet.contains(ns.view.name) || !ns.view.stillExists else { return false }
+            guard !ns.isNode, !wantedSet.contains(ns.view.name) || ns.gone else { return false }
             missing.append("netns \(ns.view.name) vanished")
+            steeringGeneration &+= 1
             return true
         }
         // A name given literally (no glob characters) that is not there is worth saying.
@@ -270,6 +405,7 @@ public final class Sampler {
             do {
                 namespaces.append(Watched(view: try NetnsView(named: name, directory: targets.netnsDirectory), isNode: false))
                 added = true
+                steeringGeneration &+= 1
             } catch {
                 missing.append(error.description)
             }

@@ -10,6 +10,10 @@ public final class Session {
     public let started: String
     /// Where throughput comes from, if anywhere.
     public var throughput: ThroughputFeed?
+    /// The mode the files showed at the last change.
+    public private(set) var mode = DetectedMode(name: "unknown", detail: "")
+    private var modeGeneration = -1
+    private var modeSockFlowEntries: Int?
 
     public init(targets: WatchTargets, steering: SteeringConfig, throughput: ThroughputFeed? = nil) throws(SteerError) {
         sampler = try Sampler(targets: targets)
@@ -28,7 +32,13 @@ public final class Session {
     public func next() -> (sample: Sample, ended: [StreamEnd]) {
         var s = sampler.sample()
         s.t = elapsed
-        s.mode = Steering.detect(s, nodeNetns: sampler.targets.node, config: steering).name
+        // The mode changes only when a steering file does: recognise it again only then.
+        if sampler.steeringGeneration != modeGeneration || s.sockFlowEntries != modeSockFlowEntries {
+            mode = Steering.detect(s, nodeNetns: sampler.targets.node, config: steering)
+            modeGeneration = sampler.steeringGeneration
+            modeSockFlowEntries = s.sockFlowEntries
+        }
+        s.mode = mode.name
         var ended: [StreamEnd] = []
         if let throughput {
             let update = throughput.poll(now: s.t)

@@ -35,20 +35,32 @@ public final class KernelFile {
         storage.deallocate()
     }
 
-    /// Reads the whole file: pread from offset 0 until end of file (seq_file hands out at
-    /// most a page per call), growing the buffer when the content outgrows it.
+    /// Reads the whole file from offset 0, growing the buffer when the content outgrows it.
+    ///
+    /// A seq_file read (seq_read_iter) fills at most its page-sized buffer with whole
+    /// records and stops early only when the next record does not fit in that page; /proc
+    /// records here (a line of stat, softirqs, softnet_stat, net/dev) are far shorter than
+    /// `shortReadIsEnd`'s margin, so a read shorter than it is the end of the file and the
+    /// extra pread that would return 0 is not needed.
     public func read() throws(SteerError) -> UnsafeRawBufferPointer {
         length = 0
         while true {
             if storage.count - length < 4096 { grow() }
             let free = UnsafeMutableRawBufferPointer(rebasing: storage[length...])
             switch LibC.pread(fd, free, offset: length) {
-            case .success(0): return UnsafeRawBufferPointer(rebasing: storage[0..<length])
-            case .success(let n): length += n
-            case .failure(let e): throw SteerError.read(path: path, errno: e)
+            case .success(0):
+                return UnsafeRawBufferPointer(rebasing: storage[0..<length])
+            case .success(let n):
+                length += n
+                if n < Self.shortReadIsEnd { return UnsafeRawBufferPointer(rebasing: storage[0..<length]) }
+            case .failure(let e):
+                throw SteerError.read(path: path, errno: e)
             }
         }
     }
+
+    /// A page (4096) less a margin longer than any record of the files read this way.
+    static let shortReadIsEnd = 4096 - 1024
 
     /// One pread at offset 0: enough for a sysfs attribute, which the kernel renders whole
     /// (at most a page) on the first read.

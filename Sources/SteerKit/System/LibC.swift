@@ -89,13 +89,14 @@ public enum LibC {
         public var isDirectory: Bool
         public var isRegular: Bool
         public var modified: Double
+        public var links: UInt64
     }
 
     static func status(_ st: stat) -> FileStatus {
         FileStatus(
             device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
             isDirectory: (st.st_mode & S_IFMT) == S_IFDIR, isRegular: (st.st_mode & S_IFMT) == S_IFREG,
-            modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+            modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9, links: UInt64(st.st_nlink))
     }
 
     public static func stat(_ path: String) -> Result<FileStatus, Errno> {

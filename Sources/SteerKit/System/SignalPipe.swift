@@ -31,10 +31,11 @@ public final class SignalPipe {
         return last
     }
 
-    /// Waits up to `seconds` for a signal; returns it, or nil after the timeout.
+    /// Waits up to `seconds` for a signal; returns it, or nil after the timeout. One
+    /// poll(2) when nothing happens (the recorder calls this every tick).
     public func wait(_ seconds: Double) -> Int32? {
-        if let s = received { return s }
-        _ = LibC.pollReadable([fd], timeout: seconds)
+        if let last { return last }
+        guard !LibC.pollReadable([fd], timeout: seconds).isEmpty else { return nil }
         return received
     }
 }
