@@ -111,3 +111,45 @@ struct ModeOptions: ParsableArguments {
         return c
     }
 }
+
+/// Where iperf3 throughput comes from: shared by live, record and sweep.
+struct ThroughputOptions: ParsableArguments {
+    @Option(name: .customLong("iperf-log"), help: ArgumentHelp("Follow an iperf3 log (like tail -F); repeat for several.", valueName: "file"))
+    var iperfLogs: [String] = []
+
+    @Option(help: ArgumentHelp("Follow `kubectl logs -f` of the pods with this label (their iperf3 servers).", valueName: "selector"))
+    var iperfPods: String?
+
+    @Option(help: ArgumentHelp("The Kubernetes namespace of --iperf-pods.", valueName: "namespace"))
+    var iperfNamespace: String?
+
+    @Flag(help: "No iperf3 streams, not even the lab's.")
+    var noIperf = false
+
+    func validate() throws {
+        if let iperfPods {
+            do { try Kubectl.checkSelector(iperfPods) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    /// The feed for a target: the lab's iperf3 logs when the target is the lab, plus
+    /// what the options name; nil when there is nothing to follow.
+    func feed(for target: ResolvedTarget) throws -> IperfFeed? {
+        guard !noIperf else { return nil }
+        let feed = IperfFeed()
+        var any = false
+        if target.isLab {
+            feed.followLab()
+            any = true
+        }
+        for path in iperfLogs {
+            feed.follow(file: path)
+            any = true
+        }
+        if let iperfPods {
+            try feed.followKubectl(selector: iperfPods, namespace: iperfNamespace)
+            any = true
+        }
+        return any ? feed : nil
+    }
+}

@@ -50,6 +50,7 @@ extension Steertop {
         var out: String?
 
         @OptionGroup var target: TargetOptions
+        @OptionGroup var throughput: ThroughputOptions
 
         func validate() throws {
             if let duration, !(duration > 0) {
@@ -61,12 +62,14 @@ extension Steertop {
             let resolved = try target.resolve()
             let path = try out ?? defaultRecordingPath()
             let signals = try SignalPipe([SIGINT, SIGTERM, SIGHUP])
-            let session = try SteerKit.Session(targets: resolved.watch, steering: resolved.steering)
+            let session = try SteerKit.Session(targets: resolved.watch, steering: resolved.steering,
+                                               throughput: try throughput.feed(for: resolved))
             let writer = try RecordingWriter(creating: path, header: session.header(
                 interval: sampling.interval, argv: CommandLine.arguments, version: Steertop.version))
             note("recording to \(path) every \(sampling.interval) s " + (duration.map { "for \($0) s" } ?? "until interrupted (^C)"))
             var next = session.start + sampling.interval
             var stoppedBy: Int32?
+            var samples = 0
             while true {
                 if let s = signals.wait(max(0, next - LibC.monotonic())) {
                     stoppedBy = s
@@ -75,6 +78,7 @@ extension Steertop {
                 if LibC.monotonic() < next { continue }
                 let (sample, ended) = session.next()
                 try writer.write(.sample(sample))
+                samples += 1
                 for e in ended { try writer.write(.streamEnd(e)) }
                 if let duration, sample.t >= duration - sampling.interval / 2 { break }
                 next += sampling.interval
@@ -84,7 +88,7 @@ extension Steertop {
             }
             writer.close()
             let why = stoppedBy.map { " (stopped by \(signalName($0)))" } ?? ""
-            note("recorded \(writer.lines - 1) samples to \(path), \(writer.bytes) bytes\(why)")
+            note("recorded \(samples) samples (\(writer.lines) lines, \(writer.bytes) bytes) to \(path)\(why)")
         }
     }
 }

@@ -340,6 +340,19 @@ public enum Processes {
         for p in pids { _ = LibC.wait(p, block: false) }
     }
 
+    /// Waits until the processes exit (reaping those that are our children) or `seconds`
+    /// pass; false on timeout or when `interrupted` says to stop.
+    public static func waitForExit(_ pids: [Int32], seconds: Double, interrupted: () -> Bool = { false }) -> Bool {
+        let deadline = LibC.monotonic() + seconds
+        var left = pids
+        while !left.isEmpty {
+            if interrupted() || LibC.monotonic() > deadline { return false }
+            left = left.filter { LibC.wait($0, block: false) == nil && LibC.processExists($0) && !isZombie($0) }
+            if !left.isEmpty { LibC.sleep(0.05) }
+        }
+        return true
+    }
+
     static func isZombie(_ pid: Int32) -> Bool {
         guard case .success(let text) = LibC.readText("/proc/\(pid)/stat"),
               let close = text.lastIndex(of: ")") else { return false }

@@ -77,14 +77,7 @@ public enum Traffic {
     /// Waits until the clients exit (reaping them) or `seconds` pass; false on timeout
     /// or when `interrupted` says to stop.
     public static func wait(_ clients: [TrafficClient], seconds: Double, interrupted: () -> Bool = { false }) -> Bool {
-        let deadline = LibC.monotonic() + seconds
-        var left = clients.map(\.pid)
-        while !left.isEmpty {
-            if interrupted() || LibC.monotonic() > deadline { return false }
-            left = left.filter { LibC.wait($0, block: false) == nil && LibC.processExists($0) && !Processes.isZombie($0) }
-            if !left.isEmpty { LibC.sleep(0.05) }
-        }
-        return true
+        Processes.waitForExit(clients.map(\.pid), seconds: seconds, interrupted: interrupted)
     }
 
     static func save(_ clients: [TrafficClient], state: StateDirectory) {

@@ -22,6 +22,8 @@ public final class Session {
         started = Timestamp.now()
         start = LibC.monotonic()
         _ = sampler.sample()
+        // Open the sources now (at their end), so that the first tick sees its second.
+        _ = throughput?.poll(now: 0)
     }
 
     /// Seconds since the session started.
