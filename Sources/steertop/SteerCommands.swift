@@ -48,7 +48,7 @@ extension Steertop {
                 throw SteerError.invalid("nothing to steer on \(steeringTarget.summary): no interface matches \(config.nodeIfaces) (see --iface)")
             }
             let state = StateDirectory.resolve()
-            try saveSnapshots(plan, state: state, key: StateDirectory.key(nodeNetns: steeringTarget.nodeNetns))
+            try Snapshot.saveBefore(plan, state: state, key: StateDirectory.key(nodeNetns: steeringTarget.nodeNetns))
             let result = Steering.apply(plan, target: steeringTarget)
             output(PlanText.result(result, plan: plan))
             if !result.ok { throw AlreadyReportedFailure() }
@@ -110,22 +110,6 @@ extension Steertop {
 /// A failure whose details are already on the screen: exit 1, nothing more.
 struct AlreadyReportedFailure: Error, CustomStringConvertible {
     var description: String { "" }
-}
-
-/// Saves the snapshot of the files a plan may touch: `original` the first time (and
-/// extended with files that appear later), `last` every time.
-func saveSnapshots(_ plan: SteeringPlan, state: StateDirectory, key: String) throws(SteerError) {
-    _ = try state.ensure("snapshots")
-    let now = Snapshot(plan: plan, target: key)
-    let originalPath = state.originalSnapshot(for: key)
-    if var original = try? Snapshot.load(originalPath) {
-        let before = original.files.count
-        original.merge(missingFrom: now)
-        if original.files.count != before { try original.save(originalPath) }
-    } else {
-        try now.save(originalPath)
-    }
-    try now.save(state.lastSnapshot(for: key))
 }
 
 /// Text for plans, results and status.

@@ -119,6 +119,23 @@ public struct Snapshot: Equatable, Sendable {
         return Snapshot(taken: doc["taken"]?.string ?? "", target: doc["target"]?.string ?? "", files: entries)
     }
 
+    /// Saves the snapshot of the files a plan may touch before it is applied: `original`
+    /// the first time on a target (extended with files that appear later), `last` every
+    /// time.
+    public static func saveBefore(_ plan: SteeringPlan, state: StateDirectory, key: String) throws(SteerError) {
+        _ = try state.ensure("snapshots")
+        let now = Snapshot(plan: plan, target: key)
+        let originalPath = state.originalSnapshot(for: key)
+        if var original = try? Snapshot.load(originalPath) {
+            let before = original.files.count
+            original.merge(missingFrom: now)
+            if original.files.count != before { try original.save(originalPath) }
+        } else {
+            try now.save(originalPath)
+        }
+        try now.save(state.lastSnapshot(for: key))
+    }
+
     public func save(_ path: String) throws(SteerError) {
         if case .failure(let e) = LibC.writeFileAtomically(path, json) {
             throw SteerError.create(path: path, errno: e)

@@ -31,6 +31,17 @@ public final class SignalPipe {
         return last
     }
 
+    /// How many signals arrived since the last call (each one counted once).
+    public func drain() -> Int {
+        var count = 0
+        var byte: UInt8 = 0
+        while case .success(1) = withUnsafeMutableBytes(of: &byte, { LibC.read(fd, $0) }) {
+            last = Int32(byte)
+            count += 1
+        }
+        return count
+    }
+
     /// Waits up to `seconds` for a signal; returns it, or nil after the timeout. One
     /// poll(2) when nothing happens (the recorder calls this every tick).
     public func wait(_ seconds: Double) -> Int32? {
