@@ -18,6 +18,8 @@ let benchmarks: [Benchmark] = [
               run: iperfParse),
     Benchmark(name: "cpu-race", usage: "[--warmup S] -- CMD… -- CMD…    CPU time of two commands run side by side",
               run: cpuRace),
+    Benchmark(name: "render", usage: "[--frames N] [--size WxH]    dashboard frames into the cell buffer: time per frame",
+              run: { RenderBench.run($0); return 0 }),
     Benchmark(name: "sample-loop", usage: "[N] [NETNS-GLOB]    N recorder ticks back to back: µs per tick",
               run: sampleLoop),
     Benchmark(name: "stats-gen", usage: StatsGen.usage, run: StatsGen.main),

@@ -1,0 +1,95 @@
+import SteerKit
+
+/// Everything the dashboard shows, filled in by the app on every tick or key press.
+/// A plain value: the view reads it and draws; it never changes it.
+public struct DashboardState: Equatable, Sendable {
+    /// Where the samples come from.
+    public enum Source: Equatable, Sendable {
+        /// Watching this node now; `target` says what (e.g. "eth1 + 4 pods").
+        case live(target: String)
+        /// Playing back a recording: position and duration in seconds of recording time.
+        case replay(file: String, position: Double, duration: Double, speed: Double, paused: Bool)
+    }
+
+    /// The last mode switch the user asked for.
+    public struct SwitchStatus: Equatable, Sendable {
+        public enum Phase: Equatable, Sendable { case inProgress, ok, failed }
+        /// The mode switched to (baseline, rps, rps+, rfs, rfs+).
+        public var target: String
+        public var phase: Phase
+        /// What happened, in words ("permission denied writing eth1 rx-0 rps_cpus"); may be "".
+        public var message: String
+        /// When, as the app wants it shown ("12:03:04").
+        public var time: String
+
+        public init(target: String, phase: Phase, message: String = "", time: String = "") {
+            self.target = target; self.phase = phase; self.message = message; self.time = time
+        }
+    }
+
+    /// A recording in progress.
+    public struct RecorderStatus: Equatable, Sendable {
+        public var path: String
+        public var lines: Int
+        public var bytes: Int
+
+        public init(path: String, lines: Int, bytes: Int) { self.path = path; self.lines = lines; self.bytes = bytes }
+    }
+
+    /// Looking at an older sample of this session instead of the newest.
+    public struct HistoryPosition: Equatable, Sendable {
+        /// How far back, in seconds (12 shows as "-12s").
+        public var secondsAgo: Double
+        /// 0-based index of the sample shown among `count` kept.
+        public var index: Int
+        public var count: Int
+
+        public init(secondsAgo: Double, index: Int, count: Int) {
+            self.secondsAgo = secondsAgo; self.index = index; self.count = count
+        }
+    }
+
+    /// A one-line message for the user (a key's result, a warning, an error).
+    public struct Message: Equatable, Sendable {
+        public var text: String
+        public var isError: Bool
+
+        public init(_ text: String, isError: Bool = false) { self.text = text; self.isError = isError }
+    }
+
+    public var title = "steertop"
+    public var host = ""
+    public var source: Source = .live(target: "")
+    /// The sample shown; nil until the first one.
+    public var sample: Sample?
+    /// Total iperf3 throughput in bits/s, one value per tick, oldest first (the app keeps
+    /// as many as the widest sparkline could show; the view takes the newest that fit).
+    public var throughputHistory: [Double] = []
+    /// The steering mode in force: baseline, rps, rps+, rfs, rfs+, custom or unknown.
+    public var mode = "unknown"
+    /// What the mode amounts to, e.g. "rps_cpus 0-3 · flow 32768"; may be "".
+    public var modeDetail = ""
+    public var switchStatus: SwitchStatus?
+    /// nil when not recording.
+    public var recorder: RecorderStatus?
+    /// Live sampling paused (the screen keeps the last sample).
+    public var paused = false
+    /// Sampling interval in seconds.
+    public var interval = 1.0
+    /// nil when showing the newest sample.
+    public var history: HistoryPosition?
+    public var message: Message?
+    public var showHelp = false
+    /// netns name -> pod name, for the namespaces that are known to belong to a pod.
+    public var podNames: [String: String] = [:]
+    /// Lines of a replayed recording that could not be parsed.
+    public var malformedLines = 0
+    /// The first CPU shown when not all fit (rounded down to the start of its row; the
+    /// view clamps it, see DashboardView.Layout for the page size and the limit).
+    public var cpuScroll = 0
+
+    public init() {}
+
+    /// The iperf3 streams of the sample shown.
+    public var streams: [StreamRate] { sample?.streams ?? [] }
+}

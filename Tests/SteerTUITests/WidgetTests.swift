@@ -1,0 +1,67 @@
+import Testing
+@testable import SteerTUI
+
+@Suite struct FormatTests {
+    @Test func numbers() {
+        #expect(Format.fixed(12.345, 1) == "12.3")
+        #expect(Format.fixed(0.05, 1) == "0.1")
+        #expect(Format.fixed(-2.5, 2) == "-2.50")
+        #expect(Format.fixed(-0.001, 1) == "0.0")
+        #expect(Format.fixed(7, 0) == "7")
+        #expect(Format.fixed(.nan, 1) == "-")
+        #expect(Format.fixed(1.5e13, 1) == "15000000000000.0")
+        #expect(Format.percent(99.6, suffix: 0x25) == "100%")
+        #expect(Format.percent(-3) == "0")
+        #expect([0, 999.4, 999.6, 12_345, 812_345, 1.234e6, 5e12].map(Format.si)
+                == ["0", "999", "1.00k", "12.3k", "812k", "1.23M", "5.00T"])
+        #expect(Format.number(42, suffix: 0x6B) == "42k")
+    }
+
+    @Test func ratesTimesAndSizes() {
+        #expect(Format.bitRate(9.41e9) == "9.41 Gb/s")
+        #expect(Format.bitRate(941.24e6) == "941.2 Mb/s")
+        #expect(Format.bitRate(0) == "0.0 Mb/s")
+        #expect(Format.clock(83) == "01:23")
+        #expect(Format.clock(3723) == "1:02:03")
+        #expect(Format.seconds(0.5) == "0.5s")
+        #expect(Format.speed(4) == "4x")
+        #expect(Format.speed(0.25) == "0.25x")
+        #expect(Format.bytes(512) == "512 B")
+        #expect(Format.bytes(45_678) == "46 KB")
+        #expect(Format.bytes(1_234_567) == "1.2 MB")
+        #expect(Format.basename("/var/tmp/rec.jsonl") == "rec.jsonl")
+        #expect(Format.truncate("connection refused", 8, ellipsis: "…") == "connect…")
+    }
+}
+
+/// The bar and the sparkline, drawn into a buffer full of "@".
+@Suite struct WidgetTests {
+    @Test func aBarDrawsOnlyItsCellsToAnEighth() {
+        let ctx = Context(state: DashboardState(), palette: Theme.builtin.palette(.c256), glyphs: .unicode)
+        var b = markedBuffer(14, 1)
+        // 10 cells = 80 eighths: usr 10% (8), sys 5% (4), irq 0, soft 40% (32): 44 eighths.
+        Draw.cpuBar((10, 5, 0, 40), at: (2, 0), width: 10, ctx: ctx, into: &b)
+        #expect(b.lines == ["@@█████▌····@@"])
+        let p = ctx.p
+        #expect(b.styles(row: 0)[2...7].map { $0 } == [p[.usr], p[.sys], p[.soft], p[.soft], p[.soft], p[.soft]])
+        #expect(b[8, 0].style == p[.idle])
+    }
+
+    @Test func anASCIIBarAndSparkline() {
+        let ctx = Context(state: DashboardState(), palette: Theme.builtin.palette(.c8), glyphs: .ascii)
+        var b = markedBuffer(12, 3)
+        Draw.cpuBar((30, 0, 0, 25), at: (0, 0), width: 10, ctx: ctx, into: &b)
+        Draw.sparkline([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], in: Rect(x: 1, y: 1, width: 10, height: 2), style: .plain,
+                       glyphs: .ascii, into: &b)
+        // 10 values over 2 rows of 9 levels: value v fills 2v of 18 units.
+        #expect(b.lines == ["#####=....@@", "@     .-+#@@", "@ :=*%@@@@@@"])
+    }
+
+    @Test func aSparklineKeepsTheNewestValuesAtTheRightEdge() {
+        var b = markedBuffer(8, 1)
+        Draw.sparkline([9, 9, 9, 0, 1, 4, 8], in: Rect(x: 1, y: 0, width: 5, height: 1), style: .plain,
+                       glyphs: .unicode, into: &b)
+        // The 5 newest: 9 0 1 4 8 on a scale of 9 in eighths.
+        #expect(b.lines == ["@█ ▁▄▇@@"])
+    }
+}
