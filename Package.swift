@@ -39,6 +39,7 @@ let package = Package(
             dependencies: [
                 "SteerKit", "SteerTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // In-process benchmarks driven by the scripts in benchmarks/.

@@ -55,6 +55,10 @@ public struct SteeringResult: Equatable, Sendable {
     public var errors: [String]
     public var seconds: Double
 
+    public init(mode: String, writes: [AppliedWrite], errors: [String], seconds: Double) {
+        self.mode = mode; self.writes = writes; self.errors = errors; self.seconds = seconds
+    }
+
     public var ok: Bool { errors.isEmpty }
     /// The writes that took effect.
     public var written: [AppliedWrite] { writes.filter { $0.outcome == .written } }

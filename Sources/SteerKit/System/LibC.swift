@@ -439,6 +439,29 @@ public enum LibC {
         init(nsfd: Int32, body: @escaping () -> Void) { self.nsfd = nsfd; self.body = body }
     }
 
+    /// Runs `body` on a new detached thread (a mode switch while the dashboard keeps
+    /// drawing). The body reports back through a pipe or similar.
+    public static func detachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+        let box = Unmanaged.passRetained(DetachedBody(body))
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            let box = Unmanaged<DetachedBody>.fromOpaque(raw!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box.toOpaque())
+        if rc != 0 {
+            box.release()
+            return false
+        }
+        pthread_detach(thread)
+        return true
+    }
+
+    private final class DetachedBody: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
     /// A detached sysfs mount of the calling thread's network namespace (fsopen/fsmount).
     public static func sysfsMountForCurrentNamespace() -> Result<Int32, Errno> {
         let fd = csteer_sysfs_mount_fd()

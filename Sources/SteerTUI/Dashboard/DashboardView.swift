@@ -41,6 +41,8 @@ public enum DashboardView {
         public var cpuPage = 0
         /// The largest useful cpuScroll.
         public var cpuScrollMax = 0
+
+        public init() {}
     }
 
     /// Draws the dashboard over the whole buffer (every cell is written). `colours` is what

@@ -1,0 +1,243 @@
+import ArgumentParser
+import SteerKit
+import SteerTUI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the dashboard looks: shared by live and replay.
+struct DisplayOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Colour theme: a name in themes/ (default, high-contrast, monochrome) or a file.", valueName: "name|path"))
+    var theme: String = "default"
+
+    @Flag(help: "Plain ASCII instead of block and line characters (automatic when the locale is not UTF-8).")
+    var ascii = false
+
+    @Option(help: ArgumentHelp("Colours: 256, 8 or none (default: what the terminal has; NO_COLOR means none).", valueName: "n"))
+    var colors: String?
+
+    func validate() throws {
+        if let colors, !["256", "8", "none", "0"].contains(colors) {
+            throw ValidationError("--colors must be 256, 8 or none (got \(colors))")
+        }
+    }
+
+    var colourCap: ColourSupport? {
+        if let colors { return colors == "256" ? .c256 : colors == "8" ? .c8 : ColourSupport.none }
+        if let noColor = LibC.environment("NO_COLOR"), !noColor.isEmpty { return ColourSupport.none }
+        return nil
+    }
+
+    /// Where themes are looked for: $STEERTOP_THEMES, ./themes, the repository's themes/
+    /// beside the build (…/.build/<triple>/release/steertop), then the system places.
+    static var themeDirectories: [String] {
+        var dirs: [String] = []
+        if let env = LibC.environment("STEERTOP_THEMES"), !env.isEmpty { dirs.append(env) }
+        dirs.append("themes")
+        if let exe = LibC.readLink("/proc/self/exe") {
+            let parts = exe.split(separator: "/").dropLast()
+            if parts.count >= 3 { dirs.append("/" + parts.dropLast(3).joined(separator: "/") + "/themes") }
+        }
+        return dirs + Theme.standardDirectories.dropFirst()
+    }
+}
+
+/// The terminal must be one a dashboard can draw on: checked before curses starts, so the
+/// message is one line and the terminal is untouched.
+func checkTerminal() throws {
+    guard LibC.isTerminal(1) else {
+        throw SteerError.invalid("standard output is not a terminal: the dashboard needs one; to record without a screen use `steertop record`")
+    }
+    let term = LibC.environment("TERM") ?? ""
+    guard !term.isEmpty else {
+        throw SteerError.invalid("TERM is not set: set it to your terminal's type (e.g. TERM=xterm-256color), or use `steertop record`")
+    }
+    guard term != "dumb" else {
+        throw SteerError.invalid("TERM=dumb cannot draw a dashboard: use a terminal that can (e.g. TERM=xterm-256color), or `steertop record`")
+    }
+}
+
+/// The event loop shared by live and replay: poll on the terminal, the signal pipe and
+/// the subclass's descriptors; keys; timers; a redraw when something changed, of only
+/// the cells that changed.
+class DashboardApp {
+    let backend: CursesBackend
+    let renderer: Renderer
+    var state = DashboardState()
+    var layout = DashboardView.Layout()
+    var themeName: String
+    var theme: Theme
+    var palette: Palette
+    let glyphs: Glyphs
+    let catalog: ThemeCatalog
+    let signals: SignalPipe
+    var dirty = true
+    var quitting = false
+    /// A one-line prompt at the bottom (replay's "/" jump), with what was typed.
+    var prompt: (label: String, text: String)?
+    private var lastSizeCheck = 0.0
+
+    init(display: DisplayOptions) throws {
+        try checkTerminal()
+        // Signals first: SIGINT, SIGTERM and SIGHUP (a dropped SSH session) end the loop
+        // cleanly; SIGWINCH is left to curses, which turns it into a .resize key.
+        signals = try SignalPipe([SIGINT, SIGTERM, SIGHUP])
+        catalog = ThemeCatalog(directories: DisplayOptions.themeDirectories)
+        let loaded = Theme.load(nameOrPath: display.theme, searchDirectories: DisplayOptions.themeDirectories)
+        do {
+            backend = try CursesBackend(colours: display.colourCap)
+        } catch {
+            throw SteerError.invalid(error.description)
+        }
+        renderer = Renderer(backend: backend)
+        glyphs = display.ascii || !backend.unicode ? .ascii : .unicode
+        themeName = loaded.theme.name
+        theme = loaded.theme
+        palette = theme.palette(backend.colours)
+        if let w = loaded.warnings.first {
+            let more = loaded.warnings.count > 1 ? " (and \(loaded.warnings.count - 1) more)" : ""
+            state.message = .init("\(w)\(more)", isError: true)
+        }
+        state.host = LibC.hostName()
+    }
+
+    /// Restores the terminal; safe to call twice.
+    func shutdown() {
+        backend.shutdown()
+    }
+
+    // MARK: for subclasses
+
+    /// Seconds until the subclass needs `onTimer` (nil: no timer).
+    func secondsUntilTimer(now: Double) -> Double? { nil }
+    /// The timer is due.
+    func onTimer(now: Double) {}
+    /// Extra descriptors to poll.
+    var extraDescriptors: [Int32] { [] }
+    /// One of `extraDescriptors` is readable.
+    func onReadable(_ fd: Int32) {}
+    /// A key the common handler did not take; returns whether it was used.
+    func handle(_ key: Key) -> Bool { false }
+    /// Before each frame: bring `state` up to date.
+    func prepareFrame() {}
+    /// The help lines for `?` are the view's; this is the hint in the status line.
+    var quitHint: String { "q quit · ? help" }
+
+    // MARK: the loop
+
+    func run() {
+        defer { shutdown() }
+        while !quitting {
+            let now = LibC.monotonic()
+            var timeout = 1.0
+            if let t = secondsUntilTimer(now: now) { timeout = min(timeout, max(t, 0)) }
+            let fds = [backend.inputDescriptor, signals.fd] + extraDescriptors
+            let ready = LibC.pollReadable(fds, timeout: timeout)
+            if ready.contains(signals.fd) || signals.last != nil {
+                quitting = true
+                break
+            }
+            for fd in ready where fd != backend.inputDescriptor && fd != signals.fd { onReadable(fd) }
+            if ready.contains(backend.inputDescriptor) {
+                while true {
+                    let key = backend.readKey()
+                    if key == .none { break }
+                    dispatch(key)
+                    dirty = true
+                    if quitting { break }
+                }
+            }
+            let after = LibC.monotonic()
+            if let t = secondsUntilTimer(now: after), t <= 0 { onTimer(now: after) }
+            // Poll the size too: SIGWINCH can be lost (a multiplexer, a stopped process).
+            if after - lastSizeCheck >= 1 {
+                lastSizeCheck = after
+                if let size = backend.terminalSize(), backend.resize(to: size) {
+                    renderer.invalidate()
+                    backend.clear()
+                    dirty = true
+                }
+            }
+            if dirty && !quitting { draw() }
+        }
+    }
+
+    func draw() {
+        dirty = false
+        prepareFrame()
+        var frame = Buffer(size: backend.size)
+        layout = DashboardView.render(state, palette: palette, glyphs: glyphs, into: &frame)
+        if let prompt, frame.size.height > 0 {
+            let y = frame.size.height - 1
+            frame.fill(Rect(x: 0, y: y, width: frame.size.width, height: 1), with: Cell(" ", style: palette[.selection]))
+            frame.put(prompt.label + prompt.text + "_", at: (0, y), style: palette[.selection], maxWidth: frame.size.width)
+        }
+        renderer.render(frame)
+    }
+
+    private func dispatch(_ key: Key) {
+        if prompt != nil {
+            promptKey(key)
+            return
+        }
+        if state.showHelp && key != .resize {
+            state.showHelp = false
+            if key == .char("?") || key == .escape { return }
+        }
+        switch key {
+        case .char("q"), .char("Q"):
+            quitting = true
+        case .char("?"):
+            state.showHelp = true
+        case .char("c"):
+            themeName = catalog.next(after: themeName)
+            let loaded = Theme.load(nameOrPath: themeName, searchDirectories: catalog.directories)
+            theme = loaded.theme
+            palette = theme.palette(backend.colours)
+            state.message = loaded.warnings.first.map { .init("\($0)", isError: true) } ?? .init("theme \(themeName)")
+        case .pageUp:
+            state.cpuScroll = max(0, layout.cpuFirst - max(layout.cpuPage, 1))
+        case .pageDown:
+            state.cpuScroll = min(layout.cpuScrollMax, layout.cpuFirst + max(layout.cpuPage, 1))
+        case .resize:
+            renderer.invalidate()
+            backend.clear()
+        default:
+            if !handle(key) {
+                if case .char(let c) = key, !c.isWhitespace || c == " " {
+                    state.message = .init("key \(c) does nothing here; ? shows the keys")
+                }
+            }
+        }
+    }
+
+    // MARK: prompt
+
+    func promptKey(_ key: Key) {
+        guard var p = prompt else { return }
+        switch key {
+        case .escape:
+            prompt = nil
+        case .enter:
+            prompt = nil
+            promptDone(p.text)
+        case .backspace:
+            if !p.text.isEmpty { p.text.removeLast() }
+            prompt = p
+        case .char(let c):
+            if p.text.count < 32 { p.text.append(c) }
+            prompt = p
+        default:
+            break
+        }
+    }
+
+    func promptDone(_ text: String) {}
+}
+
+/// Holds a value handed from a worker thread to the event loop: the worker sets it, then
+/// writes a byte to the loop's pipe; the loop reads the byte, then the value.
+final class Handoff<T>: @unchecked Sendable {
+    var value: T?
+}

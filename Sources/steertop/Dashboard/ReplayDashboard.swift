@@ -1,0 +1,183 @@
+import SteerKit
+import SteerTUI
+
+/// A recording played back in the same screen: at --speed, paused and stepped, jumping to
+/// the start, the end, the next mode change or a time.
+final class ReplayDashboard: DashboardApp {
+    let path: String
+    let samples: [Sample]
+    let modeChanges: [ModeChange]
+    let duration: Double
+    var position: Double
+    var speed: Double
+    var paused = false
+    var lastAdvance: Double
+    static let speeds: [Double] = [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64]
+
+    init(path: String, contents: RecordingReader.Contents, speed: Double, display: DisplayOptions) throws {
+        self.path = path
+        var samples: [Sample] = []
+        var modes: [ModeChange] = []
+        for r in contents.records {
+            switch r {
+            case .sample(let s): samples.append(s)
+            case .mode(let m): modes.append(m)
+            default: break
+            }
+        }
+        guard !samples.isEmpty else {
+            throw SteerError.invalid("\(path) holds no samples to replay (\(contents.records.count) other records)")
+        }
+        self.samples = samples.sorted { $0.t < $1.t }
+        modeChanges = modes.sorted { $0.t < $1.t }
+        duration = self.samples.last!.t
+        position = self.samples.first!.t
+        self.speed = speed
+        lastAdvance = LibC.monotonic()
+        try super.init(display: display)
+        state.host = contents.header.host
+        state.malformedLines = contents.problems.count + (contents.truncatedLastLine ? 1 : 0)
+        state.interval = contents.header.intervalSeconds
+        let t = contents.header.targets
+        state.podNames = [:]
+        if state.malformedLines > 0 {
+            state.message = .init("\(state.malformedLines) malformed line\(state.malformedLines == 1 ? "" : "s") skipped"
+                                  + (contents.problems.first.map { " (first: line \($0.line))" } ?? ""), isError: true)
+        }
+        state.title = "steertop replay"
+        _ = t
+    }
+
+    var index: Int {
+        // The last sample at or before the position.
+        var lo = 0, hi = samples.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if samples[mid].t <= position + 1e-9 { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
+    // MARK: playback
+
+    override func secondsUntilTimer(now: Double) -> Double? {
+        guard !paused, position < duration else { return nil }
+        // The next sample's time, at this speed.
+        let next = samples[min(index + 1, samples.count - 1)].t
+        return max(0.02, (next - position) / speed - (now - lastAdvance))
+    }
+
+    override func onTimer(now: Double) {
+        advance(now)
+        dirty = true
+    }
+
+    func advance(_ now: Double) {
+        if !paused {
+            position = min(duration, position + (now - lastAdvance) * speed)
+            if position >= duration {
+                paused = true
+                state.message = .init("end of the recording; g goes back to the start")
+            }
+        }
+        lastAdvance = now
+    }
+
+    override func prepareFrame() {
+        advance(LibC.monotonic())
+        let i = index
+        let s = samples[i]
+        state.sample = s
+        state.throughputHistory = samples[max(0, i - 599)...i].map { $0.totalBps ?? 0 }
+        state.mode = s.mode
+        state.modeDetail = ""
+        state.source = .replay(file: path, position: s.t, duration: duration, speed: speed, paused: paused)
+        if let m = modeChanges.last(where: { $0.t <= s.t + 1e-9 }) {
+            state.switchStatus = .init(target: m.to, phase: m.ok ? .ok : .failed,
+                                       message: m.ok ? "from \(m.from), \(m.writes.count) files written" : (m.errors.first ?? "failed"),
+                                       time: "t=\(ReplayDashboard.clock(m.t))")
+        } else {
+            state.switchStatus = nil
+        }
+    }
+
+    // MARK: keys
+
+    override func handle(_ key: Key) -> Bool {
+        let now = LibC.monotonic()
+        advance(now)
+        switch key {
+        case .char(" "):
+            if position >= duration { position = samples.first!.t }
+            paused.toggle()
+        case .left:
+            paused = true
+            position = samples[max(0, index - 1)].t
+        case .right:
+            paused = true
+            position = samples[min(samples.count - 1, index + 1)].t
+        case .char("["):
+            speed = Self.speeds.last { $0 < speed } ?? speed
+            state.message = .init("speed \(speed)x")
+        case .char("]"):
+            speed = Self.speeds.first { $0 > speed } ?? speed
+            state.message = .init("speed \(speed)x")
+        case .char("g"), .home:
+            position = samples.first!.t
+        case .char("G"), .end:
+            position = duration
+            paused = true
+        case .char("m"):
+            jumpToNextModeChange()
+        case .char("/"):
+            prompt = ("jump to time (seconds or m:ss): ", "")
+        default:
+            return false
+        }
+        lastAdvance = now
+        return true
+    }
+
+    /// The next `mode` record, or else the next sample whose mode differs.
+    func jumpToNextModeChange() {
+        let here = samples[index]
+        if let m = modeChanges.first(where: { $0.t > here.t + 1e-9 }) {
+            position = m.t
+        } else if let next = samples[index...].first(where: { $0.mode != here.mode }) {
+            position = next.t
+        } else {
+            state.message = .init("no mode change after \(Self.clock(here.t))")
+            return
+        }
+        paused = true
+        state.message = .init("mode change at \(Self.clock(position))")
+    }
+
+    override func promptDone(_ text: String) {
+        guard let t = Self.parseTime(text) else {
+            state.message = .init("not a time: \"\(text)\" (write 90, 1:30 or 1:02:03)", isError: true)
+            return
+        }
+        position = min(max(t, samples.first!.t), duration)
+        paused = true
+        state.message = .init("at \(Self.clock(position))")
+    }
+
+    /// "90", "1:30", "1:02:03", "12.5" → seconds.
+    static func parseTime(_ text: String) -> Double? {
+        let parts = text.trimmingCharacters().split(separator: ":", omittingEmptySubsequences: false)
+        guard !parts.isEmpty, parts.count <= 3 else { return nil }
+        var total = 0.0
+        for p in parts {
+            guard let v = Double(p), v >= 0 else { return nil }
+            total = total * 60 + v
+        }
+        return total
+    }
+
+    static func clock(_ t: Double) -> String {
+        let s = Int(t)
+        let m = s / 60
+        return "\(m):\(s % 60 < 10 ? "0" : "")\(s % 60)"
+    }
+}
