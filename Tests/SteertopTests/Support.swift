@@ -74,3 +74,68 @@ final class LabFixture {
 /// after another.
 @Suite(.serialized, .enabled(if: isRoot, "the lab needs root"))
 struct LabTests {}
+
+/// A program in a tmux pane of a tmux server of the test's own, driven as a person
+/// would: keys in, the screen out. The server is killed when the value goes away.
+final class TmuxPane {
+    let socket = "steer-test-\(LibC.pid)-\(Int.random(in: 0..<1_000_000))"
+    let session = "steertop"
+    let config = TemporaryDirectory()
+
+    init(width: Int, height: Int, command: [String], environment: [String] = [], directory: String) throws {
+        // The pane must stay after the program exits, so the test can read what it said.
+        let conf = config.write("tmux.conf", "set -g remain-on-exit on\n")
+        var argv = ["tmux", "-L", socket, "-f", conf, "new-session", "-d", "-s", session,
+                    "-x", String(width), "-y", String(height), "-c", directory]
+        for e in environment { argv += ["-e", e] }
+        argv += command
+        try Command.check(argv)
+    }
+
+    deinit {
+        _ = try? Command.run(["tmux", "-L", socket, "kill-server"])
+    }
+
+    /// The screen as lines (trailing spaces trimmed by tmux).
+    func screen() -> [String] {
+        let out = (try? Command.run(["tmux", "-L", socket, "capture-pane", "-p", "-t", session]))?.stdout ?? ""
+        return out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// The screen and what scrolled off it, with lines the terminal wrapped joined (for
+    /// messages longer than the pane is wide).
+    var text: String {
+        (try? Command.run(["tmux", "-L", socket, "capture-pane", "-p", "-J", "-S", "-100", "-t", session]))?.stdout ?? ""
+    }
+
+    func send(_ keys: String...) {
+        _ = try? Command.run(["tmux", "-L", socket, "send-keys", "-t", session] + keys)
+    }
+
+    /// Waits until the screen contains `text`; false after `seconds`.
+    @discardableResult
+    func waitFor(_ text: String, seconds: Double = 10) -> Bool {
+        let deadline = LibC.monotonic() + seconds
+        while LibC.monotonic() < deadline {
+            if self.text.contains(text) { return true }
+            LibC.sleep(0.1)
+        }
+        return false
+    }
+
+    func resize(width: Int, height: Int) {
+        _ = try? Command.run(["tmux", "-L", socket, "resize-window", "-t", session, "-x", String(width), "-y", String(height)])
+    }
+
+    /// The pid of the program in the pane.
+    var pid: Int32? {
+        let out = (try? Command.run(["tmux", "-L", socket, "display-message", "-p", "-t", session, "#{pane_pid}"]))?.stdout ?? ""
+        return Int32(out.trimmingCharacters())
+    }
+
+    /// Kills the session: tmux sends SIGHUP to the pane's program, as a dropped SSH
+    /// connection does to a shell's jobs.
+    func hangUp() {
+        _ = try? Command.run(["tmux", "-L", socket, "kill-session", "-t", session])
+    }
+}

@@ -142,7 +142,8 @@ final class ReplayDashboard: DashboardApp {
     func jumpToNextModeChange() {
         let here = samples[index]
         if let m = modeChanges.first(where: { $0.t > here.t + 1e-9 }) {
-            position = m.t
+            // The first sample after the switch: it shows the new mode and the switch.
+            position = samples.first(where: { $0.t >= m.t })?.t ?? m.t
         } else if let next = samples[index...].first(where: { $0.mode != here.mode }) {
             position = next.t
         } else {
