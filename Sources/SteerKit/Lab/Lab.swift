@@ -347,7 +347,11 @@ public enum Processes {
         var left = pids
         while !left.isEmpty {
             if interrupted() || LibC.monotonic() > deadline { return false }
-            left = left.filter { LibC.wait($0, block: false) == nil && LibC.processExists($0) && !isZombie($0) }
+            left = left.filter { pid in
+                // Our child: reaped once it exits. Anyone else's: gone, or a zombie.
+                if let status = LibC.wait(pid, block: false), status != -1 { return false }
+                return LibC.processExists(pid) && !isZombie(pid)
+            }
             if !left.isEmpty { LibC.sleep(0.05) }
         }
         return true
