@@ -136,11 +136,12 @@ extension Steertop {
             let done: Int
             do {
                 done = try sweep.run(skip: skip, stopRequested: {
-                    if signals.received != nil {
-                        // Each signal counts once: read them off the pipe.
-                        interrupts += signals.drain()
-                        if interrupts == 1 { progressBar.message("finishing the current run, then stopping (^C again to stop now)") }
+                    // Each signal counts once: read them off the pipe.
+                    let new = signals.drain()
+                    if new > 0 && interrupts == 0 {
+                        progressBar.message("finishing the current run, then stopping (^C again to stop now)")
                     }
+                    interrupts += new
                     return interrupts
                 }, progress: { progressBar.update($0) })
             } catch {

@@ -345,16 +345,16 @@ public enum Processes {
     public static func waitForExit(_ pids: [Int32], seconds: Double, interrupted: () -> Bool = { false }) -> Bool {
         let deadline = LibC.monotonic() + seconds
         var left = pids
-        while !left.isEmpty {
-            if interrupted() || LibC.monotonic() > deadline { return false }
+        while true {
             left = left.filter { pid in
                 // Our child: reaped once it exits. Anyone else's: gone, or a zombie.
                 if let status = LibC.wait(pid, block: false), status != -1 { return false }
                 return LibC.processExists(pid) && !isZombie(pid)
             }
-            if !left.isEmpty { LibC.sleep(0.05) }
+            if left.isEmpty { return true }
+            if interrupted() || LibC.monotonic() >= deadline { return false }
+            LibC.sleep(0.05)
         }
-        return true
     }
 
     static func isZombie(_ pid: Int32) -> Bool {

@@ -21,7 +21,10 @@ public final class Session {
         self.throughput = throughput
         started = Timestamp.now()
         start = LibC.monotonic()
-        _ = sampler.sample()
+        let first = sampler.sample()
+        mode = Steering.detect(first, nodeNetns: targets.node, config: steering)
+        modeGeneration = sampler.steeringGeneration
+        modeSockFlowEntries = first.sockFlowEntries
         // Open the sources now (at their end), so that the first tick sees its second.
         _ = throughput?.poll(now: 0)
     }
