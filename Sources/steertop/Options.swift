@@ -23,18 +23,29 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "This host even when the lab is up.")
     var host = false
 
+    @Option(help: ArgumentHelp("Steer the pods with this label through `kubectl exec` (they must be privileged to remount /sys).",
+                               valueName: "selector"))
+    var podsSelector: String?
+
+    @Option(help: ArgumentHelp("The Kubernetes namespace of --pods-selector (default: all).", valueName: "namespace"))
+    var podsNamespace: String?
+
     func validate() throws {
         do {
             if let iface { _ = try Names.patterns(iface, kind: "interface") }
             if let podIface { _ = try Names.patterns(podIface, kind: "interface") }
             if let netns { _ = try Names.patterns(netns, kind: "namespace") }
             if let nodeNetns { try Names.checkNamespace(nodeNetns) }
+            if let podsSelector { try Kubectl.checkSelector(podsSelector) }
+            if let podsNamespace { try Names.checkNamespace(podsNamespace) }
         } catch {
             throw ValidationError(error.description)
         }
     }
 
-    var isDefault: Bool { iface == nil && netns == nil && nodeNetns == nil && podIface == nil && !host }
+    var isDefault: Bool {
+        iface == nil && netns == nil && nodeNetns == nil && podIface == nil && !host && podsSelector == nil
+    }
 
     /// The targets: the lab's server node and pods when the lab is up and nothing else was
     /// asked for (said in one line on stderr), else what the options say.
@@ -57,9 +68,15 @@ struct TargetOptions: ParsableArguments {
         let steering = SteeringConfig(nodeIfaces: ifaces.map(NamePatterns.init) ?? SteeringConfig.defaultNodeIfaces,
                                       podIfaces: podIfaces)
         let where_ = node.isEmpty ? "this host" : "netns \(node)"
+        // Pod names beside namespaces, when kubectl can tell.
+        var names: [String: String] = [:]
+        if !pods.isEmpty, Command.exists("kubectl") {
+            let present = (try? NetnsView.namespaces(matching: pods, directory: netnsDir).get()) ?? []
+            names = PodNames.resolve(netns: present)
+        }
         return ResolvedTarget(watch: watch, steering: steering, isLab: false,
                               summary: pods.isEmpty ? where_ : "\(where_) and pods \(pods.joined(separator: ","))",
-                              podNames: [:])
+                              podNames: names, podsSelector: podsSelector, podsNamespace: podsNamespace)
     }
 }
 
@@ -70,10 +87,16 @@ struct ResolvedTarget {
     var isLab: Bool
     var summary: String
     var podNames: [String: String]
+    var podsSelector: String? = nil
+    var podsNamespace: String? = nil
 
-    func steeringTarget() throws -> LocalSteeringTarget {
-        try LocalSteeringTarget(node: watch.node, pods: watch.pods, netnsDirectory: watch.netnsDirectory,
-                                label: summary, podNames: podNames)
+    /// Where modes are applied: namespaces on this node, and pods through kubectl when a
+    /// selector is given.
+    func steeringTarget() throws -> SteeringTarget {
+        let local = try LocalSteeringTarget(node: watch.node, pods: watch.pods, netnsDirectory: watch.netnsDirectory,
+                                            label: summary, podNames: podNames)
+        guard let podsSelector else { return local }
+        return try KubectlSteeringTarget(node: local, selector: podsSelector, namespace: podsNamespace)
     }
 }
 

@@ -154,21 +154,21 @@ public enum Steering {
     /// exactly which took effect and which did not.
     public static func apply(_ plan: SteeringPlan, target: SteeringTarget) -> SteeringResult {
         let start = LibC.monotonic()
-        var out: [AppliedWrite] = []
-        var errors = plan.problems
-        for w in plan.writes {
-            var applied = AppliedWrite(file: w.file, before: w.before, after: w.after, outcome: .unchanged, readBack: nil, verified: false)
-            if w.changes {
-                do {
-                    try target.write(w.file, w.after)
-                    applied.outcome = .written
-                } catch {
-                    applied.outcome = .failed(error.description)
-                    errors.append(error.description)
-                }
-            }
-            out.append(applied)
+        var out = plan.writes.map {
+            AppliedWrite(file: $0.file, before: $0.before, after: $0.after, outcome: .unchanged, readBack: nil, verified: false)
         }
+        var errors = plan.problems
+        let changed = plan.writes.indices.filter { plan.writes[$0].changes }
+        let failed = target.write(changed.map { (plan.writes[$0].file, plan.writes[$0].after) })
+        for (k, i) in changed.enumerated() {
+            if let e = failed[k] {
+                out[i].outcome = .failed(e.description)
+                errors.append(e.description)
+            } else {
+                out[i].outcome = .written
+            }
+        }
+        target.refresh()
         for i in out.indices {
             let w = plan.writes[i]
             let failed = out[i].outcome.isFailure
@@ -190,28 +190,32 @@ public enum Steering {
     /// Puts back the values of a snapshot (files of namespaces that are gone are reported).
     public static func restore(_ snapshot: Snapshot, target: SteeringTarget) -> SteeringResult {
         let start = LibC.monotonic()
-        var out: [AppliedWrite] = []
+        var out = snapshot.files.map { entry in
+            AppliedWrite(file: entry.file, before: try? target.read(entry.file), after: entry.value, outcome: .unchanged,
+                         readBack: nil, verified: false)
+        }
         var errors: [String] = []
-        for entry in snapshot.files {
-            let before = try? target.read(entry.file)
-            var applied = AppliedWrite(file: entry.file, before: before, after: entry.value, outcome: .unchanged, readBack: nil, verified: false)
-            if before == nil || !same(before!, entry.value, entry.file.knob) {
-                do {
-                    try target.write(entry.file, entry.value)
-                    applied.outcome = .written
-                } catch {
-                    applied.outcome = .failed(error.description)
-                    errors.append(error.description)
-                }
+        let toWrite = out.indices.filter { i in
+            guard let before = out[i].before else { return true }
+            return !same(before, out[i].after, out[i].file.knob)
+        }
+        let failed = target.write(toWrite.map { (out[$0].file, out[$0].after) })
+        for (k, i) in toWrite.enumerated() {
+            if let e = failed[k] {
+                out[i].outcome = .failed(e.description)
+                errors.append(e.description)
+            } else {
+                out[i].outcome = .written
             }
-            if let back = try? target.read(entry.file) {
-                applied.readBack = back
-                applied.verified = same(back, entry.value, entry.file.knob)
-                if !applied.verified && !applied.outcome.isFailure {
-                    errors.append("\(entry.file) reads back \(back) instead of \(entry.value)")
-                }
+        }
+        target.refresh()
+        for i in out.indices {
+            guard let back = try? target.read(out[i].file) else { continue }
+            out[i].readBack = back
+            out[i].verified = same(back, out[i].after, out[i].file.knob)
+            if !out[i].verified && !out[i].outcome.isFailure {
+                errors.append("\(out[i].file) reads back \(back) instead of \(out[i].after)")
             }
-            out.append(applied)
         }
         return SteeringResult(mode: "restore", writes: out, errors: errors, seconds: LibC.monotonic() - start)
     }

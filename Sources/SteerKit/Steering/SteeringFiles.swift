@@ -102,6 +102,23 @@ public protocol SteeringTarget: AnyObject {
     var possibleCPUs: Int { get }
     /// Pod names by namespace, where known.
     var podNames: [String: String] { get }
+    /// Writes several files; returns the error of each one that failed, by index. Targets
+    /// that reach files slowly (kubectl exec) write a pod's files in one go.
+    func write(_ batch: [(SteeringFile, String)]) -> [Int: SteerError]
+    /// Forgets cached values, so that reads after writes see the kernel's.
+    func refresh()
+}
+
+extension SteeringTarget {
+    public func write(_ batch: [(SteeringFile, String)]) -> [Int: SteerError] {
+        var failed: [Int: SteerError] = [:]
+        for (i, (file, value)) in batch.enumerated() {
+            do { try write(file, value) } catch { failed[i] = error }
+        }
+        return failed
+    }
+
+    public func refresh() {}
 }
 
 /// Namespaces on this machine: the host (or a named node namespace, like the lab's

@@ -135,7 +135,9 @@ public final class FollowedProcess: ByteSource {
         }
         guard case .success(let (outR, outW)) = LibC.pipe(nonBlocking: true),
               case .success(let (errR, errW)) = LibC.pipe(nonBlocking: true) else { return "cannot make a pipe" }
-        let spawned = LibC.spawn([Command.resolve(args[0])!] + args.dropFirst(), stdout: outW, stderr: errW)
+        // A session of its own: a ^C at steertop's terminal is steertop's to handle, and the
+        // child's own signals stay within its group.
+        let spawned = LibC.spawn([Command.resolve(args[0])!] + args.dropFirst(), stdout: outW, stderr: errW, newSession: true)
         LibC.close(outW)
         LibC.close(errW)
         switch spawned {

@@ -26,7 +26,7 @@ final class LiveDashboard: DashboardApp {
     var switching: Mode?
     let wake: (read: Int32, write: Int32)
     let switchResult = Handoff<(SteeringResult, from: String)>()
-    var steeringTarget: LocalSteeringTarget?
+    var steeringTarget: SteeringTarget?
     var traffic: [TrafficClient] = []
     let state_: StateDirectory
     static let intervals: [Double] = [0.5, 1, 2, 5, 10, 30]
@@ -245,7 +245,7 @@ final class LiveDashboard: DashboardApp {
 
 /// A mode switch run on a worker thread: plan, snapshot, write, read back.
 final class SwitchJob: @unchecked Sendable {
-    let target: LocalSteeringTarget
+    let target: SteeringTarget
     let config: SteeringConfig
     let mode: Mode
     let from: String
@@ -253,7 +253,7 @@ final class SwitchJob: @unchecked Sendable {
     let handoff: Handoff<(SteeringResult, from: String)>
     let wake: Int32
 
-    init(target: LocalSteeringTarget, config: SteeringConfig, mode: Mode, from: String, state: StateDirectory,
+    init(target: SteeringTarget, config: SteeringConfig, mode: Mode, from: String, state: StateDirectory,
          handoff: Handoff<(SteeringResult, from: String)>, wake: Int32) {
         self.target = target; self.config = config; self.mode = mode; self.from = from
         self.state = state; self.handoff = handoff; self.wake = wake
