@@ -177,24 +177,24 @@ public final class NetnsView {
     }
 }
 
-/// "pod2" before "pod10".
+/// "pod2" before "pod10": runs of ASCII digits compare as numbers, the rest byte by byte.
 public func naturalOrder(_ a: String, _ b: String) -> Bool {
-    var i = a.unicodeScalars.makeIterator(), j = b.unicodeScalars.makeIterator()
-    var ca = i.next(), cb = j.next()
-    while let x = ca, let y = cb {
-        if x.properties.numericType != nil && y.properties.numericType != nil,
-           let dx = Int(String(x)), let dy = Int(String(y)) {
-            var nx = dx, ny = dy
-            ca = i.next(); cb = j.next()
-            while let c = ca, let d = Int(String(c)) { nx = nx * 10 + d; ca = i.next() }
-            while let c = cb, let d = Int(String(c)) { ny = ny * 10 + d; cb = j.next() }
+    let x = Array(a.utf8), y = Array(b.utf8)
+    var i = 0, j = 0
+    @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+    while i < x.count && j < y.count {
+        if isDigit(x[i]) && isDigit(y[j]) {
+            var nx = 0, ny = 0
+            while i < x.count && isDigit(x[i]) { nx = nx &* 10 &+ Int(x[i] - 0x30); i += 1 }
+            while j < y.count && isDigit(y[j]) { ny = ny &* 10 &+ Int(y[j] - 0x30); j += 1 }
             if nx != ny { return nx < ny }
             continue
         }
-        if x != y { return x.value < y.value }
-        ca = i.next(); cb = j.next()
+        if x[i] != y[j] { return x[i] < y[j] }
+        i += 1
+        j += 1
     }
-    return ca == nil && cb != nil
+    return i == x.count && j < y.count
 }
 
 extension KernelFile {

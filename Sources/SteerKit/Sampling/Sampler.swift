@@ -54,14 +54,17 @@ public final class Sampler {
     private var netDevScratch: [NetDevCounters] = []
     private var prevTime: Double?
 
-    /// Ticks between two reads of one queue's rps_cpus and rps_flow_cnt (they change only
-    /// when someone writes them; every change is caught within this many ticks, and all
-    /// files are read again on the next tick). 1 reads every file every tick.
-    public var steeringPeriod = 5
+    /// Ticks between two reads of one queue's rps_cpus and rps_flow_cnt, and of
+    /// rps_sock_flow_entries (they change only when someone writes them; a change by
+    /// someone else is caught within this many ticks, and then every file is read again
+    /// on the next tick; steertop's own switches call `refreshSteering`). 1 reads every
+    /// file every tick.
+    public var steeringPeriod = 10
     /// Changes whenever a steering value, an interface or a namespace changes: the mode
     /// needs recognising again only then.
     public private(set) var steeringGeneration = 0
     private var readAllSteering = true
+    private var sockFlowEntries: Int?
     private var tick = 0
     private var netnsDirectoryMTime: Double?
     private var netnsDirectoryFD: Int32 = -1
@@ -291,7 +294,19 @@ public final class Sampler {
         }
 
         if let sockFlow {
-            out.sockFlowEntries = (try? sockFlow.readAttributeText()).flatMap { Int($0) }
+            // rps_sock_flow_entries takes its turn in the round-robin like the queues.
+            if readAll || sockFlowEntries == nil || (queueIndex &+ tick) % steeringPeriod == 0 {
+                let value = (try? sockFlow.readAttribute()).flatMap { bytes -> Int? in
+                    var s = ByteScanner(bytes)
+                    return s.unsigned().map { Int($0) }
+                }
+                if value != sockFlowEntries {
+                    if sockFlowEntries != nil { readAllSteering = true }
+                    sockFlowEntries = value
+                    steeringGeneration &+= 1
+                }
+            }
+            out.sockFlowEntries = sockFlowEntries
         }
         out.missing = missing
         prevTime = now
