@@ -110,3 +110,14 @@ let isRoot = LibC.isRoot
         #expect(s.missing.contains("netns steer-no-such-ns not found"))
     }
 }
+
+@Suite struct SamplerBadInputTests {
+    @Test func aMissingNetnsDirectoryIsSaidInTheSample() throws {
+        let sampler = try Sampler(targets: WatchTargets(nodeIfaces: NamePatterns(["lo"]), pods: ["cni-*"],
+                                                        netnsDirectory: "/nonexistent/netns"))
+        _ = sampler.sample()
+        let s = sampler.sample()
+        #expect(s.missing.contains("/nonexistent/netns does not exist: no named network namespaces here"))
+        #expect(s.ifaces.map(\.name) == ["lo"], "the host is still sampled")
+    }
+}

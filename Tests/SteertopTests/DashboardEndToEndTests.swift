@@ -118,6 +118,17 @@ extension LabTests {
             let pane = try TmuxPane(width: 80, height: 24, command: [steertopBinary, "replay", notRecording],
                                     environment: ["TERM=xterm-256color", "STEERTOP_STATE_DIR=\(state.path)"], directory: work.path)
             #expect(pane.waitFor("is not a steertop recording"), "\(pane.text)")
+
+            // A recording with a malformed line: replayed, the line counted on the screen.
+            let example = try LibC.readText(repositoryRoot + "/recordings/example-lab-sweep.jsonl").get()
+            var lines = example.split(separator: "\n").map(String.init)
+            lines.insert("{\"type\": \"sample\", \"t\": oops}", at: 5)
+            let damaged = work.write("damaged.jsonl", lines.joined(separator: "\n") + "\n")
+            let replay = try TmuxPane(width: 100, height: 30, command: [steertopBinary, "replay", damaged],
+                                      environment: ["TERM=xterm-256color"], directory: work.path)
+            #expect(replay.waitFor("1 malformed line skipped (first: line 6)"), "\(replay.text)")
+            #expect(replay.text.contains("REPLAY"))
+            replay.send("q")
         }
     }
 }

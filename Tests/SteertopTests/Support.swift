@@ -19,6 +19,12 @@ let steertopBinary: String = {
     return dir + "/steertop"
 }()
 
+/// The repository (this file is Tests/SteertopTests/Support.swift).
+let repositoryRoot: String = {
+    let parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+    return parts.dropLast(3).joined(separator: "/")
+}()
+
 /// A state directory of the test's own, so that snapshots and lab state never mix with a
 /// user's (/var/lib/steertop).
 final class TestState {
