@@ -58,15 +58,11 @@ extension Steertop {
             do {
                 report = try StatsReport.load(files, options: StatsOptions(warmup: warmup))
             } catch {
-                printError("steertop: \(error)")
-                throw ExitCode.failure
+                printError("\(error)")
+                throw AlreadyReportedFailure()
             }
-            for note in report.notes { printError("steertop: \(note)") }
-            print(report.render(format.steerKit, ascii: ascii), terminator: "")
-        }
-
-        func printError(_ line: String) {
-            _ = LibC.writeAll(2, Array((line + "\n").utf8))
+            for note in report.notes { printError(note) }
+            output(report.render(format.steerKit, ascii: ascii))
         }
     }
 }

@@ -153,13 +153,27 @@ public enum Steering {
     /// with what the kernel should show. Every write is attempted, so the result says
     /// exactly which took effect and which did not.
     public static func apply(_ plan: SteeringPlan, target: SteeringTarget) -> SteeringResult {
+        execute(plan.writes, problems: plan.problems, label: plan.mode.rawValue, target: target)
+    }
+
+    /// Puts back the values of a snapshot (files of namespaces that are gone are reported).
+    public static func restore(_ snapshot: Snapshot, target: SteeringTarget) -> SteeringResult {
+        let writes = snapshot.files.map { e in
+            PlannedWrite(file: e.file, before: try? target.read(e.file), after: e.value, expected: e.value, note: nil)
+        }
+        return execute(writes, problems: [], label: "restore", target: target)
+    }
+
+    /// Writes the files that change (in one batch: kubectl writes a pod's in one exec), then
+    /// reads every file back.
+    static func execute(_ writes: [PlannedWrite], problems: [String], label: String, target: SteeringTarget) -> SteeringResult {
         let start = LibC.monotonic()
-        var out = plan.writes.map {
+        var out = writes.map {
             AppliedWrite(file: $0.file, before: $0.before, after: $0.after, outcome: .unchanged, readBack: nil, verified: false)
         }
-        var errors = plan.problems
-        let changed = plan.writes.indices.filter { plan.writes[$0].changes }
-        let failed = target.write(changed.map { (plan.writes[$0].file, plan.writes[$0].after) })
+        var errors = problems
+        let changed = writes.indices.filter { writes[$0].changes }
+        let failed = target.write(changed.map { (writes[$0].file, writes[$0].after) })
         for (k, i) in changed.enumerated() {
             if let e = failed[k] {
                 out[i].outcome = .failed(e.description)
@@ -170,7 +184,7 @@ public enum Steering {
         }
         target.refresh()
         for i in out.indices {
-            let w = plan.writes[i]
+            let w = writes[i]
             let failed = out[i].outcome.isFailure
             do {
                 let back = try target.read(w.file)
@@ -184,40 +198,7 @@ public enum Steering {
                 if !failed { errors.append(error.description) }
             }
         }
-        return SteeringResult(mode: plan.mode.rawValue, writes: out, errors: errors, seconds: LibC.monotonic() - start)
-    }
-
-    /// Puts back the values of a snapshot (files of namespaces that are gone are reported).
-    public static func restore(_ snapshot: Snapshot, target: SteeringTarget) -> SteeringResult {
-        let start = LibC.monotonic()
-        var out = snapshot.files.map { entry in
-            AppliedWrite(file: entry.file, before: try? target.read(entry.file), after: entry.value, outcome: .unchanged,
-                         readBack: nil, verified: false)
-        }
-        var errors: [String] = []
-        let toWrite = out.indices.filter { i in
-            guard let before = out[i].before else { return true }
-            return !same(before, out[i].after, out[i].file.knob)
-        }
-        let failed = target.write(toWrite.map { (out[$0].file, out[$0].after) })
-        for (k, i) in toWrite.enumerated() {
-            if let e = failed[k] {
-                out[i].outcome = .failed(e.description)
-                errors.append(e.description)
-            } else {
-                out[i].outcome = .written
-            }
-        }
-        target.refresh()
-        for i in out.indices {
-            guard let back = try? target.read(out[i].file) else { continue }
-            out[i].readBack = back
-            out[i].verified = same(back, out[i].after, out[i].file.knob)
-            if !out[i].verified && !out[i].outcome.isFailure {
-                errors.append("\(out[i].file) reads back \(back) instead of \(out[i].after)")
-            }
-        }
-        return SteeringResult(mode: "restore", writes: out, errors: errors, seconds: LibC.monotonic() - start)
+        return SteeringResult(mode: label, writes: out, errors: errors, seconds: LibC.monotonic() - start)
     }
 
     /// The current value of every file the config covers.
