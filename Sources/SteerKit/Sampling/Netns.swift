@@ -86,14 +86,9 @@ public final class NetnsView {
 
     /// A named namespace (/var/run/netns/NAME or `directory`/NAME).
     public init(named name: String, directory: String = "/var/run/netns") throws(SteerError) {
-        try Names.checkNamespace(name)
         self.name = name
         let path = directory + "/" + name
-        let nsfd: Int32
-        switch LibC.open(path, O_RDONLY) {
-        case .success(let fd): nsfd = fd
-        case .failure(let e): throw SteerError.netns(name: name, doing: "open \(path)", errno: e)
-        }
+        let nsfd = try Self.openNamespace(name, directory: directory)
         defer { LibC.close(nsfd) }
         guard case .success(let st) = LibC.fstat(nsfd) else {
             throw SteerError.netns(name: name, doing: "stat \(path)", errno: .noSuchFileOrDirectory)
@@ -162,6 +157,16 @@ public final class NetnsView {
         ProcNetDev.parse(bytes, into: &out)
     }
 
+    /// Opens /var/run/netns/NAME (the name checked first) for setns(2).
+    static func openNamespace(_ name: String, directory: String) throws(SteerError) -> Int32 {
+        try Names.checkNamespace(name)
+        let path = directory + "/" + name
+        switch LibC.open(path, O_RDONLY) {
+        case .success(let fd): return fd
+        case .failure(let e): throw SteerError.netns(name: name, doing: "open \(path)", errno: e)
+        }
+    }
+
     static func join(_ root: String, _ relative: String) -> String {
         root.hasSuffix("/") ? root + relative : root + "/" + relative
     }
@@ -210,16 +215,10 @@ extension NetnsView {
     /// that opens it.
     public static func writeSysctls(netns name: String, _ settings: [(String, String)],
                                     directory: String = "/var/run/netns") throws(SteerError) {
-        try Names.checkNamespace(name)
         for (path, _) in settings where path.contains("..") || path.hasPrefix("/") {
             throw SteerError.invalidName(path, reason: "not a sysctl path")
         }
-        let nsPath = directory + "/" + name
-        let nsfd: Int32
-        switch LibC.open(nsPath, O_RDONLY) {
-        case .success(let fd): nsfd = fd
-        case .failure(let e): throw SteerError.netns(name: name, doing: "open \(nsPath)", errno: e)
-        }
+        let nsfd = try openNamespace(name, directory: directory)
         defer { LibC.close(nsfd) }
         let result = LibC.inNetworkNamespace(nsfd) { () -> SteerError? in
             for (path, value) in settings {
