@@ -14,7 +14,7 @@ func sampleLoop(_ args: [String]) -> Int32 {
             let (sample, _) = session.next()
             out.reset()
             RecordCodec.encode(.sample(sample), into: &out)
-            bytes += out.bytes.count
+            bytes += out.count
         }
         let per = (LibC.monotonic() - start) / Double(n)
         print("\(n) ticks: \(fmt(per * 1e6, 1)) µs per tick, \(bytes / n) bytes per sample")

@@ -97,14 +97,14 @@ enum StatsGen {
         mutating func emit(_ r: Record) throws(SteerError) {
             RecordCodec.encode(r, into: &buffer)
             lines += 1
-            if buffer.bytes.count > 1 << 20 { try flush() }
+            if buffer.count > 1 << 20 { try flush() }
         }
 
         mutating func flush() throws(SteerError) {
-            if case .failure(let e) = LibC.writeAll(fd, buffer.bytes) {
-                throw SteerError.write(path: "the recording", value: "\(buffer.bytes.count) bytes", errno: e)
+            if case .failure(let e) = buffer.withUnsafeBytes({ LibC.writeAll(fd, $0) }) {
+                throw SteerError.write(path: "the recording", value: "\(buffer.count) bytes", errno: e)
             }
-            written += buffer.bytes.count
+            written += buffer.count
             buffer.reset()
         }
 
@@ -117,7 +117,7 @@ enum StatsGen {
                 targets: RecordingTargets(node: "", ifaces: ["eth1", "vxlan.calico", "cali*"], netns: ["cni-*"],
                                           podIfaces: ["eth0"]))))
             try emit(.note(Note(t: 0, text: "sweep: modes baseline,rps,rps+,rfs,rfs+; replicas 1,2,4,8,16")))
-            while written + buffer.bytes.count < targetBytes {
+            while written + buffer.count < targetBytes {
                 for (ri, replicas) in StatsGen.replicaCounts.enumerated() {
                     for mode in StatsGen.modes {
                         // About one run in forty is cut short (an interrupted sweep) and redone.

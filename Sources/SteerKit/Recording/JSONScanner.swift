@@ -462,7 +462,7 @@ extension JSONBuffer {
     public mutating func dynamicKey(_ name: String) {
         separator()
         appendQuoted(name)
-        bytes.append(0x3a)
+        put(0x3a)
         markAfterKey()
     }
 }

@@ -60,11 +60,11 @@ public final class RecordingWriter {
     public func write(_ record: Record) throws(SteerError) {
         buffer.reset()
         RecordCodec.encode(record, into: &buffer)
-        if case .failure(let e) = LibC.writeAll(fd, buffer.bytes) {
+        if case .failure(let e) = buffer.withUnsafeBytes({ LibC.writeAll(fd, $0) }) {
             throw SteerError.write(path: path, value: "a recording line", errno: e)
         }
         lines += 1
-        bytes += buffer.bytes.count
+        bytes += buffer.count
     }
 
     /// Closes the file. Every line is already in the kernel's page cache (each went out
