@@ -303,7 +303,7 @@ import SteerKit
             " 8 ███▎·······│ 1-5         1 baseline 2 rps 3 rps+ 4 rfs 5 rfs+ │·  17%     9  ",
             "10 ██▌········│             switch the steering mode             │·  21%    11  ",
             "12 ███········│ r           start / stop recording               │·  12%    13  ",
-            "14 █▉·········│ space       pause / resume sampling              │·   9%    15  ",
+            "14 █▉·········│ space       pause the screen (sampling goes on)  │·   9%    15  ",
             "─ Interfaces 4│ + -         sampling interval                    │──────────────",
             "namespace/pod │ c           next theme                           │cpus  flow_cnt",
             "host          │ ← → T t     older / newer sample (history)       │          4096",

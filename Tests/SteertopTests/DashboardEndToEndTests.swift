@@ -50,6 +50,26 @@ extension LabTests {
             #expect(modes.map(\.to) == ["rps"] && modes.first?.from == "rfs" && modes.first?.ok == true)
             #expect(samples.contains { ($0.totalBps ?? 0) > 1e8 }, "the recording holds throughput")
 
+            // The other keys: help, theme, interval, history, pause.
+            live.send("?")
+            #expect(live.waitFor("switch the steering mode"), "help:\n\(live.text)")
+            live.send("?")
+            live.send("c")
+            #expect(live.waitFor("theme "), "\(live.text)")
+            live.send("+")
+            #expect(live.waitFor("every 2s"), "\(live.text)")
+            live.send("-")
+            #expect(live.waitFor("every 1s"))
+            live.send("Left")
+            live.send("Left")
+            #expect(live.waitFor("HISTORY -"), "\(live.text)")
+            live.send("End")
+            #expect(live.waitFor("LIVE"))
+            live.send("Space")
+            #expect(live.waitFor("PAUSED"))
+            live.send("Space")
+            #expect(live.waitFor("LIVE"))
+
             // Resize: the layout follows; too small says so.
             live.resize(width: 70, height: 20)
             #expect(live.waitFor("steertop", seconds: 3))

@@ -136,7 +136,7 @@ enum Chrome {
             lines.append(modes)
             line("", "switch the steering mode")
             line("r", "start / stop recording")
-            line("space", "pause / resume sampling")
+            line("space", "pause the screen (sampling goes on)")
             line("+ -", "sampling interval")
             line("c", "next theme")
             line("\(lr[0]) \(lr[1]) T t", "older / newer sample (history)")
