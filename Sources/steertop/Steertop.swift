@@ -31,15 +31,15 @@ struct Steertop: ParsableCommand {
             try command.run()
         } catch let error as SteerError {
             printError(error.description)
-            Foundation_exit(1)
+            exitProcess(1)
         } catch is AlreadyReportedFailure {
-            Foundation_exit(1)
+            exitProcess(1)
         } catch {
             // --help and --version are "errors" with a success code: print them whole.
             let code = exitCode(for: error)
             if code == .success {
                 output(fullMessage(for: error) + "\n")
-                Foundation_exit(0)
+                exitProcess(0)
             }
             // Anything else: one line, and where to look.
             var line = message(for: error)
@@ -48,7 +48,7 @@ struct Steertop: ParsableCommand {
                 line += " (see steertop --help)"
             }
             printError(line)
-            Foundation_exit(code.rawValue)
+            exitProcess(code.rawValue)
         }
     }
 }
@@ -71,4 +71,5 @@ func output(_ text: String) {
     t.withUTF8 { p in _ = LibC.writeAll(1, UnsafeRawBufferPointer(p)) }
 }
 
-func Foundation_exit(_ code: Int32) -> Never { Glibc.exit(code) }
+/// exit(3) without the argument parser's own exit in the way.
+func exitProcess(_ code: Int32) -> Never { Glibc.exit(code) }

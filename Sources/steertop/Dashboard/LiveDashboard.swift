@@ -28,7 +28,7 @@ final class LiveDashboard: DashboardApp {
     let switchResult = Handoff<(SteeringResult, from: String)>()
     var steeringTarget: SteeringTarget?
     var traffic: [TrafficClient] = []
-    let state_: StateDirectory
+    let stateDirectory: StateDirectory
     static let intervals: [Double] = [0.5, 1, 2, 5, 10, 30]
 
     init(resolved: ResolvedTarget, steering: SteeringConfig, session: Session, interval: Double,
@@ -37,7 +37,7 @@ final class LiveDashboard: DashboardApp {
         self.session = session
         steeringConfig = steering
         self.interval = interval
-        state_ = StateDirectory.resolve()
+        stateDirectory = StateDirectory.resolve()
         switch LibC.pipe(nonBlocking: true) {
         case .success(let p): wake = p
         case .failure(let e): throw SteerError.spawn(command: "pipe", errno: e)
@@ -49,7 +49,7 @@ final class LiveDashboard: DashboardApp {
         state.podNames = resolved.podNames
         if let replicas {
             do {
-                traffic = try Traffic.start(replicas: replicas, duration: 0, state: state_)
+                traffic = try Traffic.start(replicas: replicas, duration: 0, state: stateDirectory)
                 state.message = .init("started \(traffic.count) iperf3 clients (stopped when you quit)")
             } catch {
                 state.message = .init("--traffic: \(error)", isError: true)
@@ -64,7 +64,7 @@ final class LiveDashboard: DashboardApp {
             self.recorder = nil
         }
         if !traffic.isEmpty {
-            Traffic.stop(traffic, state: state_)
+            Traffic.stop(traffic, state: stateDirectory)
             traffic = []
         }
     }
@@ -201,7 +201,7 @@ final class LiveDashboard: DashboardApp {
         switching = mode
         state.switchStatus = .init(target: mode.rawValue, phase: .inProgress, message: "switching…", time: clock())
         let job = SwitchJob(target: steeringTarget!, config: steeringConfig, mode: mode, from: session.mode.name,
-                            state: state_, handoff: switchResult, wake: wake.write)
+                            state: stateDirectory, handoff: switchResult, wake: wake.write)
         if !LibC.detachedThread({ job.run() }) {
             switching = nil
             state.switchStatus = .init(target: mode.rawValue, phase: .failed, message: "cannot start a thread", time: clock())

@@ -38,14 +38,11 @@ final class ReplayDashboard: DashboardApp {
         state.host = contents.header.host
         state.malformedLines = contents.problems.count + (contents.truncatedLastLine ? 1 : 0)
         state.interval = contents.header.intervalSeconds
-        let t = contents.header.targets
-        state.podNames = [:]
         if state.malformedLines > 0 {
             state.message = .init("\(state.malformedLines) malformed line\(state.malformedLines == 1 ? "" : "s") skipped"
                                   + (contents.problems.first.map { " (first: line \($0.line))" } ?? ""), isError: true)
         }
         state.title = "steertop replay"
-        _ = t
     }
 
     var index: Int {
