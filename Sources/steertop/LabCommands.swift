@@ -22,7 +22,7 @@ extension Steertop.Lab {
     struct Up: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Build the lab (safe to run twice).")
 
-        @Option(help: "Pods per node.")
+        @Option(parsing: .unconditional, help: "Pods per node.")
         var pods: Int = 4
 
         func validate() throws {
@@ -99,7 +99,11 @@ extension Steertop.Lab {
                 output("lab: down (start it with `steertop lab up`)\n")
                 return
             }
-            output("lab: \(s.isUp ? "up" : "DEGRADED"), \(s.pods) pods per node, \(s.namespaces.count) namespaces\n")
+            if s.pods == 0 {
+                output("lab: \(s.namespaces.count) lab namespaces, no lab state here\n")
+            } else {
+                output("lab: \(s.isUp ? "up" : "DEGRADED"), \(s.pods) pods per node, \(s.namespaces.count) namespaces\n")
+            }
             for srv in s.servers {
                 output("  \(srv.pod): iperf3 -s \(srv.running ? "running (pid \(srv.pid.map(String.init) ?? "?"))" : "NOT running")\n")
             }
@@ -113,10 +117,10 @@ extension Steertop.Lab {
         static let configuration = CommandConfiguration(
             abstract: "Run iperf3 clients (TCP, 128 KB writes), one per server pod, and wait for them.")
 
-        @Option(help: "Number of client/server pairs.")
+        @Option(parsing: .unconditional, help: "Number of client/server pairs.")
         var replicas: Int = 1
 
-        @Option(help: "Seconds (0 = until stopped).")
+        @Option(parsing: .unconditional, help: "Seconds (0 = until stopped).")
         var duration: Double = 30
 
         @Flag(help: "Start the clients and return at once.")
@@ -126,7 +130,9 @@ extension Steertop.Lab {
         var stop = false
 
         func validate() throws {
-            guard duration >= 0 else { throw ValidationError("--duration must be 0 (until stopped) or more seconds") }
+            guard duration.isFinite, duration >= 0, duration <= SteerKit.Traffic.maxDuration else {
+                throw ValidationError("--duration must be 0 (until stopped) or up to \(Int(SteerKit.Traffic.maxDuration)) seconds")
+            }
             guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1") }
             if duration == 0 && !detach && !stop { throw ValidationError("--duration 0 runs until stopped: add --detach") }
         }

@@ -18,7 +18,8 @@ extension Steertop {
         @OptionGroup var modeOptions: ModeOptions
         @OptionGroup var display: DisplayOptions
 
-        @Option(help: ArgumentHelp("On the lab: start this many iperf3 clients now, stopped when you quit.", valueName: "n"))
+        @Option(parsing: .unconditional,
+                help: ArgumentHelp("On the lab: start this many iperf3 clients now, stopped when you quit.", valueName: "n"))
         var traffic: Int?
 
         func validate() throws {
@@ -30,6 +31,9 @@ extension Steertop {
             let resolved = try target.resolve(quiet: true)
             if traffic != nil && !resolved.isLab {
                 throw SteerError.invalid("--traffic needs the lab: run `steertop lab up` first (or leave --traffic out)")
+            }
+            if let traffic, let pods = SteerKit.Lab.podCount(), traffic > pods {
+                throw SteerError.invalid("--traffic \(traffic): the lab has \(pods) server pods; `steertop lab up --pods \(traffic)` makes more")
             }
             let session = try SteerKit.Session(targets: resolved.watch, steering: resolved.steering,
                                                throughput: try throughput.feed(for: resolved))
@@ -53,7 +57,7 @@ extension Steertop {
         @Argument(help: "A recording (JSON Lines) written by steertop.")
         var file: String
 
-        @Option(help: "Playback speed (1 = as recorded).")
+        @Option(parsing: .unconditional, help: "Playback speed (1 = as recorded).")
         var speed: Double = 1
 
         @OptionGroup var display: DisplayOptions

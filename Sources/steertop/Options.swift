@@ -27,6 +27,10 @@ struct TargetOptions: ParsableArguments {
                                valueName: "selector"))
     var podsSelector: String?
 
+    @Option(help: ArgumentHelp("With --pods-selector: the pods of this Kubernetes node (default: this host's name).",
+                               valueName: "node"))
+    var podsNode: String?
+
     @Option(help: ArgumentHelp("The Kubernetes namespace of --pods-selector (default: all).", valueName: "namespace"))
     var podsNamespace: String?
 
@@ -76,7 +80,8 @@ struct TargetOptions: ParsableArguments {
         }
         return ResolvedTarget(watch: watch, steering: steering, isLab: false,
                               summary: pods.isEmpty ? where_ : "\(where_) and pods \(pods.joined(separator: ","))",
-                              podNames: names, podsSelector: podsSelector, podsNamespace: podsNamespace)
+                              podNames: names, podsSelector: podsSelector, podsNamespace: podsNamespace,
+                              podsNode: podsNode ?? LibC.hostName())
     }
 }
 
@@ -89,6 +94,7 @@ struct ResolvedTarget {
     var podNames: [String: String]
     var podsSelector: String? = nil
     var podsNamespace: String? = nil
+    var podsNode: String? = nil
 
     /// Where modes are applied: namespaces on this node, and pods through kubectl when a
     /// selector is given.
@@ -96,7 +102,7 @@ struct ResolvedTarget {
         let local = try LocalSteeringTarget(node: watch.node, pods: watch.pods, netnsDirectory: watch.netnsDirectory,
                                             label: summary, podNames: podNames)
         guard let podsSelector else { return local }
-        return try KubectlSteeringTarget(node: local, selector: podsSelector, namespace: podsNamespace)
+        return try KubectlSteeringTarget(node: local, selector: podsSelector, namespace: podsNamespace, kubeNode: podsNode)
     }
 }
 
@@ -105,7 +111,8 @@ struct ModeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("CPUs for rps_cpus, e.g. 0-2,5 (default: every online CPU).", valueName: "list"))
     var cpus: String?
 
-    @Option(help: ArgumentHelp("rps_sock_flow_entries and per-device rps_flow_cnt for rfs and rfs+.", valueName: "n"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("rps_sock_flow_entries and per-device rps_flow_cnt for rfs and rfs+.", valueName: "n"))
     var flowEntries: Int = 32768
 
     @Flag(help: "rfs and rfs+ also set rps_cpus (the paper's scripts leave it 0).")
@@ -152,6 +159,12 @@ struct ThroughputOptions: ParsableArguments {
     func validate() throws {
         if let iperfPods {
             do { try Kubectl.checkSelector(iperfPods) } catch { throw ValidationError(error.description) }
+        }
+        for path in iperfLogs {
+            // A log that does not exist yet is waited for; a directory never becomes one.
+            if case .success(let st) = LibC.stat(path), !st.isRegular {
+                throw ValidationError("--iperf-log \(path) is \(st.isDirectory ? "a directory" : "not a regular file"): name iperf3's log file")
+            }
         }
     }
 

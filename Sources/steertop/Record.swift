@@ -7,7 +7,7 @@ import Glibc
 
 /// Sampling options shared by sample, record and live.
 struct SamplingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Seconds between samples.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds between samples.", valueName: "seconds"))
     var interval: Double = 1
 
     func validate() throws {
@@ -43,7 +43,7 @@ extension Steertop {
 
         @OptionGroup var sampling: SamplingOptions
 
-        @Option(help: ArgumentHelp("Seconds to record (default: until interrupted).", valueName: "seconds"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to record (default: until interrupted).", valueName: "seconds"))
         var duration: Double?
 
         @Option(help: ArgumentHelp("The file (default: recordings/steertop-DATE-TIME.jsonl); never overwritten.", valueName: "path"))
@@ -53,8 +53,8 @@ extension Steertop {
         @OptionGroup var throughput: ThroughputOptions
 
         func validate() throws {
-            if let duration, !(duration > 0) {
-                throw ValidationError("--duration must be more than 0 seconds (leave it out to record until interrupted)")
+            if let duration, !(duration > 0 && duration <= 366 * 86_400) {
+                throw ValidationError("--duration must be more than 0 seconds and at most a year (leave it out to record until interrupted)")
             }
         }
 
@@ -102,10 +102,18 @@ func signalName(_ s: Int32) -> String {
     }
 }
 
-/// recordings/steertop-YYYYmmdd-HHMMSS.jsonl, creating recordings/ if needed.
+/// recordings/steertop-YYYYmmdd-HHMMSS.jsonl (with -2, -3… when that name is taken, as
+/// when two recordings start in the same second), creating recordings/ if needed.
 func defaultRecordingPath(prefix: String = "steertop") throws -> String {
     if case .failure(let e) = LibC.makeDirectories("recordings") {
         throw SteerError.create(path: "recordings", errno: e)
     }
-    return "recordings/\(prefix)-\(Timestamp.compact(seconds: LibC.wallClock().seconds)).jsonl"
+    let base = "recordings/\(prefix)-\(Timestamp.compact(seconds: LibC.wallClock().seconds))"
+    var path = base + ".jsonl"
+    var n = 2
+    while LibC.access(path, F_OK) {
+        path = base + "-\(n).jsonl"
+        n += 1
+    }
+    return path
 }

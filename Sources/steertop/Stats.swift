@@ -42,7 +42,7 @@ extension Steertop {
         @Option(help: "Output: table, csv, json or markdown.")
         var format: Format = .table
 
-        @Option(help: "Seconds skipped at the start of each mode stretch (recordings without run records).")
+        @Option(parsing: .unconditional, help: "Seconds skipped at the start of each mode stretch (recordings without run records).")
         var warmup: Double = 5
 
         @Flag(help: "Plain ASCII: +- for ±, # and | in the bar chart.")

@@ -136,6 +136,7 @@ enum PlanText {
         var text = "plan: \(plan.mode) on \(target.summary) (\(plan.changes.count) of \(plan.writes.count) files change)\n"
         text += table(rows)
         for n in plan.notes { text += "note: \(n)\n" }
+        for w in plan.warnings { text += "warning: \(w)\n" }
         for p in plan.problems { text += "problem: \(p)\n" }
         return text
     }
@@ -144,7 +145,8 @@ enum PlanText {
         let ms = (r.seconds * 1000 * 10).rounded() / 10
         let verified = r.writes.filter(\.verified).count
         if r.ok {
-            return "applied \(r.mode): \(r.written.count) files written, \(verified) of \(r.writes.count) read back as planned, in \(ms) ms\n"
+            let warned = r.warnings.isEmpty ? "" : " (\(r.warnings.joined(separator: "; ")))"
+            return "applied \(r.mode): \(r.written.count) files written, \(verified) of \(r.writes.count) read back as planned, in \(ms) ms\(warned)\n"
         }
         var text = "FAILED to apply \(r.mode) (\(r.errors.count) problem\(r.errors.count == 1 ? "" : "s")):\n"
         for e in r.errors { text += "  \(e)\n" }

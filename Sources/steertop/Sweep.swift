@@ -25,13 +25,13 @@ extension Steertop {
         @Option(help: ArgumentHelp("Replica counts (client/server pairs), comma-separated.", valueName: "list"))
         var replicas: String = "1,2,4,8,16"
 
-        @Option(help: "Runs of each (replicas, mode).")
+        @Option(parsing: .unconditional, help: "Runs of each (replicas, mode).")
         var runs: Int = 20
 
-        @Option(help: ArgumentHelp("Seconds each run's clients send.", valueName: "seconds"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Seconds each run's clients send.", valueName: "seconds"))
         var duration: Double = 30
 
-        @Option(help: ArgumentHelp("Seconds between runs.", valueName: "seconds"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Seconds between runs.", valueName: "seconds"))
         var settle: Double = 2
 
         @Option(help: "Seed of the mode order.")
@@ -50,7 +50,7 @@ extension Steertop {
         @Flag(help: "Skip the runs already complete in --out.")
         var resume = false
 
-        @Option(help: ArgumentHelp("Seconds between samples.", valueName: "seconds"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Seconds between samples.", valueName: "seconds"))
         var interval: Double = 1
 
         @OptionGroup var target: TargetOptions
@@ -68,8 +68,14 @@ extension Steertop {
                 throw ValidationError("--replicas must be positive numbers, comma-separated (e.g. 1,2,4,8,16)")
             }
             guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
-            guard duration >= 1 else { throw ValidationError("--duration must be at least 1 second") }
-            guard settle >= 0 else { throw ValidationError("--settle cannot be negative") }
+            guard duration.isFinite, duration >= 1, duration <= SteerKit.Traffic.maxDuration else {
+                throw ValidationError("--duration must be between 1 and \(Int(SteerKit.Traffic.maxDuration)) seconds")
+            }
+            guard settle.isFinite, settle >= 0, settle <= 3600 else { throw ValidationError("--settle must be between 0 and 3600 seconds") }
+            guard clientsCmd != nil || rs.allSatisfy({ ($0 ?? 0) <= 64 }) else {
+                throw ValidationError("--replicas must be at most 64 on the lab (its largest size)")
+            }
+            guard runs <= 10_000 else { throw ValidationError("--runs must be at most 10000") }
             guard interval >= 0.1 && interval <= 60 else { throw ValidationError("--interval must be between 0.1 and 60 seconds") }
             if resume && out == nil { throw ValidationError("--resume needs --out: the recording to continue") }
             if lab && clientsCmd != nil { throw ValidationError("--lab and --clients-cmd exclude each other") }
@@ -119,10 +125,18 @@ extension Steertop {
             }
             defer { writer.close() }
 
-            // The files as they are now, to put back at the end.
+            // The files as they were when this sweep began, to put back at the end: saved
+            // beside the other snapshots, so that a resumed sweep puts back the same.
             let before = Steering.plan(.baseline, target: steeringTarget, config: config)
             try Snapshot.saveBefore(before, state: state, key: StateDirectory.key(nodeNetns: steeringTarget.nodeNetns))
-            let restoreTo = Snapshot(plan: before, target: "sweep")
+            let sweepSnapshot = state.snapshots + "/sweep-" + String(SHA1.hex(absolutePath(path)).prefix(12)) + ".json"
+            let restoreTo: Snapshot
+            if resume, let saved = try? Snapshot.load(sweepSnapshot) {
+                restoreTo = saved
+            } else {
+                restoreTo = Snapshot(plan: before, target: "sweep \(path)")
+                try restoreTo.save(sweepSnapshot)
+            }
 
             let traffic: TrafficDriver = useLab
                 ? LabTrafficDriver(state: state)
@@ -152,6 +166,7 @@ extension Steertop {
             progressBar.finish()
             let restored = Steering.restore(restoreTo, target: steeringTarget)
             if !restored.ok { note("could not put every steering file back: \(restored.errors.joined(separator: "; "))") }
+            if interrupts == 0 { _ = LibC.unlink(sweepSnapshot) }
             writer.close()
             note("\(done) runs recorded in \(path)" + (interrupts > 0 ? " (interrupted; --resume continues)" : ""))
             let report = try StatsReport.load([path])
@@ -214,6 +229,14 @@ final class ProgressBar {
     }
 
     func pad2(_ v: Int) -> String { v < 10 ? "0\(max(v, 0))" : "\(v)" }
+}
+
+/// The path made absolute (for a name that is the same from any directory).
+func absolutePath(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    var buf = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buf, buf.count) != nil else { return path }
+    return String(cString: buf) + "/" + path
 }
 
 func fmtRate(_ bps: Double) -> String {

@@ -36,6 +36,19 @@ import SteerKit
         #expect(file.restarted)
     }
 
+    @Test func logsWithTheSameNameGetTheirOwnStreamIDs() throws {
+        let a = TemporaryDirectory(), b = TemporaryDirectory()
+        let feed = IperfFeed()
+        feed.follow(file: a.file("server.log"))
+        feed.follow(file: b.file("server.log"))
+        _ = feed.poll(now: 0)
+        let end = "[  5]   0.00-10.00  sec  1.00 GBytes   859 Mbits/sec                  receiver\n"
+        a.write("server.log", "[  5]   0.00-1.00   sec   100 MBytes   839 Mbits/sec\n" + end)
+        b.write("server.log", "[  5]   0.00-1.00   sec   100 MBytes   839 Mbits/sec\n" + end)
+        let u = feed.poll(now: 1)
+        #expect(Set(u.ended.map(\.id)) == ["server/t1/5", "server-2/t1/5"], "\(u.ended.map(\.id))")
+    }
+
     @Test func aMissingProgramIsAStateNotACrash() {
         let p = FollowedProcess(["steertop-no-such-kubectl", "logs", "-f"])
         var buf: [UInt8] = []

@@ -64,6 +64,12 @@ func sampleFixture(t: Double = 1.5) -> Sample {
         #expect(xs[7] == Double.greatestFiniteMagnitude)
     }
 
+    @Test func deepNestingIsRefusedNotACrash() {
+        let deep = String(repeating: "[", count: 100_000)
+        #expect(throws: JSONError.self) { try JSONValue.parse(deep) }
+        #expect(throws: JSONError.self) { try RecordCodec.decode("{\"type\":\"note\",\"x\":" + deep) }
+    }
+
     @Test func unicodeEscapes() throws {
         #expect(try JSONValue.parse(#""\u00e9\ud83d\ude00""#).string == "é😀")
     }
@@ -150,6 +156,15 @@ func sampleFixture(t: Double = 1.5) -> Sample {
         let p3 = dir.write("csv.txt", "a,b,c\n1,2,3\n")
         #expect(throws: SteerError.self) { try RecordingReader.read(p3) }
         #expect(throws: SteerError.self) { try RecordingReader.read(dir.file("nope.jsonl")) }
+    }
+
+    @Test func aFileWithoutLinesIsNotReadWhole() {
+        // /dev/zero has no newline, ever: the reader gives up at 64 MB with one line.
+        #expect {
+            _ = try RecordingReader.read("/dev/zero")
+        } throws: { error in
+            "\(error)".contains("longer than 64 MB: not a recording")
+        }
     }
 
     @Test func appendingAfterACrashStartsOnAFreshLine() throws {

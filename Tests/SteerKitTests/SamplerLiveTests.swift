@@ -104,6 +104,22 @@ let isRoot = LibC.isRoot
     }
 
     @Test(.enabled(if: isRoot, "needs root to create network namespaces"))
+    func aNodeNamespaceMadeAgainIsWatchedAgain() throws {
+        let node = "steer-t\(LibC.pid)-node"
+        defer { _ = try? Command.run(["ip", "netns", "del", node]) }
+        try Command.check(["ip", "netns", "add", node])
+        let sampler = try Sampler(targets: WatchTargets(node: node, nodeIfaces: NamePatterns(["*"])))
+        _ = sampler.sample()
+        try Command.check(["ip", "netns", "del", node])
+        #expect(sampler.sample().missing.contains("netns \(node) vanished"))
+        try Command.check(["ip", "netns", "add", node])
+        try Command.check(["ip", "-n", node, "link", "add", "steer-new", "type", "veth", "peer", "name", "steer-new2"])
+        let again = sampler.sample()
+        #expect(again.missing.isEmpty, "\(again.missing)")
+        #expect(again.ifaces.contains { $0.name == "steer-new" && $0.netns == node })
+    }
+
+    @Test(.enabled(if: isRoot, "needs root to create network namespaces"))
     func literalNamespaceThatIsMissingIsSaid() throws {
         let sampler = try Sampler(targets: WatchTargets(nodeIfaces: NamePatterns(["lo"]), pods: ["steer-no-such-ns"]))
         let s = sampler.sample()

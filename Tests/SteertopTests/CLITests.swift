@@ -28,6 +28,18 @@ import SteerKit
         ["sample", "--interval", "0"],
         ["lab", "up", "--pods", "0"],
         ["lab", "traffic", "--duration", "-2"],
+        ["lab", "traffic", "--duration", "inf", "--detach"],
+        ["lab", "traffic", "--duration", "1e30", "--detach"],
+        ["sweep", "--duration", "inf"],
+        ["sweep", "--settle", "nan"],
+        ["sweep", "--replicas", "100"],
+        ["record", "--duration", "inf"],
+        ["apply", "rps", "--flow-entries", "-5"],
+        ["apply", "rps", "--iface", ""],
+        ["apply", "rps", "--iface", ","],
+        ["status", "--netns", " "],
+        ["record", "--iperf-log", "/tmp"],
+        ["replay", "x.jsonl", "--speed", "0"],
     ])
     func badInputIsRejectedWhileParsing(args: [String]) {
         #expect(throws: (any Error).self) { try Steertop.parseAsRoot(args) }
@@ -65,6 +77,11 @@ import SteerKit
         #expect(lines.count == 1, "\(r.stderr)", sourceLocation: sourceLocation)
         #expect(r.stderr.contains(words), "\(r.stderr)", sourceLocation: sourceLocation)
         #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"), sourceLocation: sourceLocation)
+    }
+
+    @Test func anEmptyInterfaceListIsRefusedNotAll() throws {
+        // An unset shell variable (--iface "$IFACES") must not mean every interface.
+        expectOneLine(try run(["apply", "rps", "--host", "--iface", "", "--dry-run"]), "an empty interface list names nothing")
     }
 
     @Test func unknownMode() throws {

@@ -54,11 +54,12 @@ final class FakeKubectl {
 extension LabTests {
     @Suite struct Kubectl {
         let nodeArgs = ["--node-netns", "steer-server", "--iface", "eth1,vxlan.calico,cali*"]
+        let podArgs = ["--pods-selector", "app=iperf3-server", "--pods-node", "steer-server"]
 
         @Test func steersPodsThroughKubectlExec() throws {
             let lab = try LabFixture(pods: 2)
             let kubectl = try FakeKubectl(lab: lab)
-            let r = try Command.run([steertopBinary, "apply", "rps+"] + nodeArgs + ["--pods-selector", "app=iperf3-server"],
+            let r = try Command.run([steertopBinary, "apply", "rps+"] + nodeArgs + podArgs,
                                     environment: kubectl.environment(lab.state))
             #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
             #expect(r.stdout.contains("steer-lab/iperf3-server-1"))
@@ -67,9 +68,21 @@ extension LabTests {
                 #expect(CPUSet(mask: try catInNetns("steer-server-pod\(k)", "/sys/class/net/eth0/queues/rx-0/rps_cpus")) == online)
             }
             #expect(CPUSet(mask: try catInNetns("steer-server", "/sys/class/net/vxlan.calico/queues/rx-0/rps_cpus")) == online)
-            let status = try Command.run([steertopBinary, "status", "--json"] + nodeArgs + ["--pods-selector", "app=iperf3-server"],
+            let status = try Command.run([steertopBinary, "status", "--json"] + nodeArgs + podArgs,
                                          environment: kubectl.environment(lab.state))
             #expect(try JSONValue.parse(status.stdout)["mode"]?.string == "rps+", "\(status.stdout)")
+            // The snapshot holds the pods (namespace/name) and restore puts them back.
+            let restore = try Command.run([steertopBinary, "restore"] + nodeArgs + podArgs, environment: kubectl.environment(lab.state))
+            #expect(restore.status == 0, "\(restore.stdout)\n\(restore.stderr)")
+            for k in 1...2 {
+                #expect(CPUSet(mask: try catInNetns("steer-server-pod\(k)", "/sys/class/net/eth0/queues/rx-0/rps_cpus"))?.isEmpty == true)
+            }
+            // Pods of another node are left alone, and the message says where they run.
+            let elsewhere = try Command.run([steertopBinary, "apply", "rps+"] + nodeArgs + ["--pods-selector", "app=iperf3-server"],
+                                            environment: kubectl.environment(lab.state))
+            #expect(elsewhere.status != 0)
+            #expect(elsewhere.stderr.contains("runs on node \(LibC.hostName())") && elsewhere.stderr.contains("steer-server"),
+                    "\(elsewhere.stderr)")
         }
 
         @Test func kubectlMissingOrRefused() throws {

@@ -92,6 +92,16 @@ extension LabTests {
             #expect(try JSONValue.parse(status.stdout)["mode"]?.string == "rfs")
         }
 
+        @Test func aNamedInterfaceTheNodeLacksIsAWarningNotAFailure() throws {
+            let lab = try LabFixture(pods: 1)
+            // A cluster node whose NIC is not eth1: vxlan.calico and cali* are still steered.
+            let r = try steertop(["apply", "rps", "--node-netns", "steer-server", "--iface", "eth9,vxlan.calico,cali*"], state: lab.state)
+            #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+            #expect(r.stdout.contains("warning: interface eth9 not found in netns steer-server"))
+            #expect(r.stdout.contains("applied rps:"))
+            #expect(CPUSet(mask: try catInNetns("steer-server", "/sys/class/net/vxlan.calico/queues/rx-0/rps_cpus"))?.isEmpty == false)
+        }
+
         @Test func dryRunChangesNothing() throws {
             let lab = try LabFixture(pods: 1)
             let before = try readAll(lab)

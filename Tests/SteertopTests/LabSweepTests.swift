@@ -25,8 +25,30 @@ extension LabTests {
             let plan = SweepPlan(modes: [.baseline, .rfs], replicas: [1, 2], runs: 2, duration: 3, settle: 0, seed: 7)
             #expect(marks.filter { $0.event == .start }.map { "\($0.replicas)/\($0.run)/\($0.mode)" }
                     == plan.steps.map { "\($0.replicas)/\($0.run)/\($0.mode.rawValue)" })
-            // Every run has its streams' receiver figures.
+            // Every run has its streams' receiver figures, and its samples are the ticks
+            // while the clients sent: none of them idle.
             let contents = try RecordingReader.read(out)
+            // (iperf3 reports a stream's first second a few ms after it, so a run's first
+            // tick may not show the stream yet; its CPU figures are the run's all the same.)
+            var inRun = false
+            var runSamples = 0, tickInRun = 0
+            for record in contents.records {
+                switch record {
+                case .run(let m):
+                    inRun = m.event == .start
+                    tickInRun = 0
+                case .sample(let s) where inRun:
+                    runSamples += 1
+                    tickInRun += 1
+                    let idle = s.cpus.map(\.idle).reduce(0, +) / Double(max(s.cpus.count, 1))
+                    #expect(idle < 90, "a run's sample at t=\(s.t) is idle (\(idle)%): after the clients?")
+                    if tickInRun > 1 {
+                        #expect(s.streams.contains { $0.state == nil }, "a run's sample at t=\(s.t) has no stream")
+                    }
+                default: break
+                }
+            }
+            #expect(runSamples >= 8 * 2)
             let ends = contents.records.filter { if case .streamEnd = $0 { return true } else { return false } }
             #expect(ends.count == 2 * (1 + 2) * 2)
             // The stats of the file have every group, with an interval and a normalization.
@@ -50,6 +72,9 @@ extension LabTests {
         @Test func interruptedThenResumed() throws {
             let lab = try LabFixture(pods: 1)
             let out = lab.state.dir.file("sweep.jsonl")
+            // The files before the sweep: rps+ (not what the sweep's modes leave).
+            #expect(try steertop(["apply", "rps+", "--quiet"], state: lab.state).status == 0)
+            let before = try catInNetns("steer-server-pod1", "/sys/class/net/eth0/queues/rx-0/rps_cpus")
             let args = ["sweep", "--modes", "baseline,rps", "--replicas", "1", "--runs", "2", "--duration", "3", "--settle", "0",
                         "--out", out]
             let pid = try #require(try? LibC.spawn([steertopBinary] + args, environment: lab.state.environment).get())
@@ -75,6 +100,10 @@ extension LabTests {
             // Resumed records continue the clock of the first part.
             let ts = contents.records.compactMap(\.t)
             #expect(zip(ts, ts.dropFirst()).allSatisfy { $0 <= $1 + 0.01 })
+            // Both parts put back the files as they were before the sweep began.
+            #expect(try catInNetns("steer-server-pod1", "/sys/class/net/eth0/queues/rx-0/rps_cpus") == before)
+            let status = try steertop(["status", "--json"], state: lab.state)
+            #expect(try JSONValue.parse(status.stdout)["mode"]?.string == "rps+")
         }
     }
 }

@@ -184,28 +184,37 @@ public final class Sweep {
             (traffic as? CommandTrafficDriver)?.mode = step.mode.rawValue
             try traffic.start(replicas: step.replicas, duration: plan.duration)
             let start = t
+            // The run's samples are the ticks while its clients send: ticks count from the
+            // start, and the run ends at the first tick that finds the clients gone, before
+            // that tick's sample (mostly idle) is taken. The receiver figures the servers
+            // print as the tests end come just after; stats credits them to the run.
+            nextTick = LibC.monotonic() + interval
             var ends: [StreamEnd] = []
             var aborted = false
             var clientsGone: Double?
-            // Sample until the clients are done and their receiver figures are in (the
-            // server prints them as the test ends), or a grace period has passed.
             while true {
                 if stopRequested() >= 2 {
                     aborted = true
                     break
                 }
-                try tick(&ends)
-                progress(.tick(step, seconds: t - start))
-                if clientsGone == nil && traffic.finished() { clientsGone = t }
-                if let gone = clientsGone, ends.count >= step.replicas || t - gone > 3 { break }
-                if t - start > plan.duration + 30 {
-                    progress(.problem("the clients of replicas \(step.replicas) run \(step.run) \(step.mode) did not finish; stopping them"))
-                    break
+                waitForTick()
+                if clientsGone == nil && (traffic.finished() || t - start > plan.duration + 30) {
+                    if !traffic.finished() {
+                        progress(.problem("the clients of replicas \(step.replicas) run \(step.run) \(step.mode) did not finish; stopping them"))
+                    }
+                    clientsGone = t
+                    try writer.write(.run(RunMark(t: t, event: .end, run: step.run, mode: step.mode.rawValue,
+                                                  replicas: step.replicas, complete: true)))
                 }
+                try sample(&ends)
+                progress(.tick(step, seconds: t - start))
+                if let gone = clientsGone, ends.count >= step.replicas || t - gone > 3 { break }
             }
             traffic.stop()
-            try writer.write(.run(RunMark(t: t, event: .end, run: step.run, mode: step.mode.rawValue, replicas: step.replicas,
-                                          complete: !aborted)))
+            if clientsGone == nil {
+                try writer.write(.run(RunMark(t: t, event: .end, run: step.run, mode: step.mode.rawValue, replicas: step.replicas,
+                                              complete: !aborted)))
+            }
             if aborted { break }
             let bitrate = ends.isEmpty ? nil : ends.map(\.bps).reduce(0, +) / Double(ends.count)
             progress(.finished(step, streams: ends.count, bitrate: bitrate))
@@ -225,10 +234,18 @@ public final class Sweep {
 
     /// One tick: wait for it, sample, write.
     func tick(_ ends: inout [StreamEnd]) throws(SteerError) {
+        waitForTick()
+        try sample(&ends)
+    }
+
+    func waitForTick() {
         let now = LibC.monotonic()
         let due = max(nextTick ?? now + interval, now)
         LibC.sleep(due - now)
         nextTick = due + interval
+    }
+
+    func sample(_ ends: inout [StreamEnd]) throws(SteerError) {
         var (sample, ended) = session.next()
         sample.t += offset
         try writer.write(.sample(sample))

@@ -293,7 +293,9 @@ public enum Lab {
             servers.append((p.netns, pid, pid.map(LibC.processExists) ?? false))
         }
         var problems: [String] = []
-        if count == nil && !names.isEmpty { problems.append("half-built lab (\(names.count) steer-* namespaces, no state): run `steertop lab down`") }
+        if count == nil && !names.isEmpty {
+            problems.append("\(names.count) lab namespaces but no lab state in \(directory(state)): a half-built lab, or one started with another state directory (STEERTOP_STATE_DIR) or by another user; `steertop lab down` removes it")
+        }
         var vxlan: UInt64?
         if count != nil, let view = try? NetnsView(named: serverNode) {
             var counters: [NetDevCounters] = []

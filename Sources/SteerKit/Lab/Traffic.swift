@@ -13,6 +13,9 @@ public struct TrafficClient: Equatable, Sendable {
 /// iperf3 clients in the lab's client pods, one per server pod, over TCP with 128 KB
 /// writes, as in the paper (section V-B).
 public enum Traffic {
+    /// iperf3 refuses -t over a day.
+    public static let maxDuration = 86_400.0
+
     /// Starts `replicas` clients for `duration` seconds (0 = until stopped). Client pod K
     /// sends to server pod K. The clients run in a session of their own and log to the
     /// lab's log directory, so any steertop process can follow them.
@@ -24,7 +27,9 @@ public enum Traffic {
         guard replicas >= 1 && replicas <= pods else {
             throw SteerError.invalid("--replicas must be between 1 and \(pods) (the lab has \(pods) server pods; `steertop lab up --pods N` for more)")
         }
-        guard duration >= 0 else { throw SteerError.invalid("--duration must be 0 (until stopped) or more seconds") }
+        guard duration.isFinite, duration >= 0, duration <= Traffic.maxDuration else {
+            throw SteerError.invalid("--duration must be 0 (until stopped) or up to \(Int(Traffic.maxDuration)) seconds (iperf3's limit)")
+        }
         let busy = Set(running(state: state).map(\.pod))
         var started: [TrafficClient] = []
         for k in 1...replicas {

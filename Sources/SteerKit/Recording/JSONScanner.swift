@@ -220,15 +220,25 @@ public struct JSONScanner {
 
     /// Skips one value of any kind.
     public mutating func skipValue() throws(JSONError) {
+        try skipValue(depth: 0)
+    }
+
+    /// Containers nested deeper than this are refused (a crafted file must not exhaust
+    /// the stack).
+    static let maxDepth = 256
+
+    mutating func skipValue(depth: Int) throws(JSONError) {
         switch peek() {
         case 0x7b:
+            guard depth < Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth) levels") }
             index += 1
             var first = true
-            while try nextKey(&first) != nil { try skipValue() }
+            while try nextKey(&first) != nil { try skipValue(depth: depth + 1) }
         case 0x5b:
+            guard depth < Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth) levels") }
             index += 1
             var first = true
-            while try nextElement(&first) { try skipValue() }
+            while try nextElement(&first) { try skipValue(depth: depth + 1) }
         case 0x22:
             _ = try rawString()
         case 0x74, 0x66:
@@ -431,20 +441,26 @@ public indirect enum JSONValue: Equatable, Sendable {
 extension JSONScanner {
     /// The next value as a tree.
     public mutating func value() throws(JSONError) -> JSONValue {
+        try value(depth: 0)
+    }
+
+    mutating func value(depth: Int) throws(JSONError) -> JSONValue {
         switch peek() {
         case 0x7b:
+            guard depth < Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth) levels") }
             index += 1
             var first = true
             var members: [JSONValue.Member] = []
             while let key = try nextKey(&first) {
-                members.append(.init(key.string, try value()))
+                members.append(.init(key.string, try value(depth: depth + 1)))
             }
             return .object(members)
         case 0x5b:
+            guard depth < Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth) levels") }
             index += 1
             var first = true
             var items: [JSONValue] = []
-            while try nextElement(&first) { items.append(try value()) }
+            while try nextElement(&first) { items.append(try value(depth: depth + 1)) }
             return .array(items)
         case 0x22: return .string(try string())
         case 0x74, 0x66: return .bool(try bool())

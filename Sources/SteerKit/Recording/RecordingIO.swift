@@ -157,7 +157,11 @@ public enum RecordingReader {
         var lineNumber = 0
         while true {
             if filled == capacity {
-                // A line longer than the buffer: grow it.
+                // A line longer than the buffer: grow it, up to a limit no recording line
+                // comes near (a sample of 96 CPUs and 200 interfaces is under 100 KB).
+                guard capacity < 1 << 26 else {
+                    throw SteerError.invalid("\(path): line \(lineNumber + 1) is longer than 64 MB: not a recording")
+                }
                 let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * 2, alignment: 16)
                 bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
                 buffer.deallocate()

@@ -387,6 +387,13 @@ public final class Sampler {
             ns.gone = true
             steeringGeneration &+= 1
         }
+        // The node's namespace made again (the lab taken down and up): watch the new one.
+        if let node = namespaces.first, node.isNode, node.gone, !targets.node.isEmpty,
+           let view = try? NetnsView(named: targets.node, directory: targets.netnsDirectory) {
+            namespaces[0] = Watched(view: view, isNode: true)
+            readAllSteering = true
+            steeringGeneration &+= 1
+        }
         refreshPods(&missing)
     }
 

@@ -17,7 +17,8 @@ public enum StatsModes {
 /// How runs are cut out of recordings.
 public struct StatsOptions: Equatable, Sendable {
     /// Seconds skipped at the start of each stretch of one mode, in recordings without
-    /// run records (the sweep's own run records already exclude its warm-up).
+    /// run records. Run records are taken as they are: the sweep's span exactly the ticks
+    /// while the clients send (as the paper's mpstat covered its 30 s iperf3 runs).
     public var warmup: Double
     /// How long after a run's end its `stream_end` records may still be stamped: iperf3
     /// reports its receiver figure when the stream closes, which is at or just after the

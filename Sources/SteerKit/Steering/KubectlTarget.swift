@@ -27,7 +27,7 @@ extension Kubectl {
         guard let items = doc["items"]?.array else { throw SteerError.invalid("kubectl get pods: no items in its output") }
         return items.compactMap { item in
             guard let name = item["metadata"]?["name"]?.string, let ns = item["metadata"]?["namespace"]?.string,
-                  (try? Names.checkNamespace(ns)) != nil, (try? Names.checkNamespace(name)) != nil else { return nil }
+                  (try? Names.checkPodLabel("\(ns)/\(name)")) != nil else { return nil }
             return KubePod(namespace: ns, name: name, ip: item["status"]?["podIP"]?.string, node: item["spec"]?["nodeName"]?.string)
         }
     }
@@ -100,10 +100,21 @@ public final class KubectlSteeringTarget: SteeringTarget {
     private var cache: [SteeringFile: String] = [:]
     private var listed = false
 
-    public init(node: LocalSteeringTarget, selector: String, namespace: String?) throws(SteerError) {
+    /// The pods of `selector` that run on `kubeNode` (the Kubernetes node this machine is):
+    /// the mask and flows written are this machine's, so pods elsewhere are not touched.
+    public init(node: LocalSteeringTarget, selector: String, namespace: String?, kubeNode: String?) throws(SteerError) {
         self.node = node
-        pods = try Kubectl.listPods(selector: selector, namespace: namespace)
-        guard !pods.isEmpty else { throw SteerError.invalid("no pod matches the selector \(selector)") }
+        let all = try Kubectl.listPods(selector: selector, namespace: namespace)
+        guard !all.isEmpty else { throw SteerError.invalid("no pod matches the selector \(selector)") }
+        if let kubeNode, all.contains(where: { $0.node != nil }) {
+            pods = all.filter { $0.node == kubeNode }
+            guard !pods.isEmpty else {
+                let nodes = Set(all.compactMap(\.node)).sorted().joined(separator: ", ")
+                throw SteerError.invalid("no pod of \(selector) runs on node \(kubeNode) (they run on \(nodes)); run steertop on that node, or give --pods-node")
+            }
+        } else {
+            pods = all
+        }
     }
 
     public var summary: String { node.summary + " and \(pods.count) pod\(pods.count == 1 ? "" : "s") via kubectl" }
@@ -125,8 +136,8 @@ public final class KubectlSteeringTarget: SteeringTarget {
         return r.stdout
     }
 
-    public func files(config: SteeringConfig) -> (files: [SteeringFile], problems: [String]) {
-        var (files, problems) = node.files(config: config)
+    public func files(config: SteeringConfig) -> SteeringFileList {
+        var list = node.files(config: config)
         cache = [:]
         for pod in pods {
             do {
@@ -135,14 +146,14 @@ public final class KubectlSteeringTarget: SteeringTarget {
                     let f = SteeringFile(netns: pod.label, iface: iface, queue: q, knob: .rpsFlowCount, isPod: true)
                     cache[c] = cpus
                     cache[f] = flows
-                    files += [c, f]
+                    list.files += [c, f]
                 }
             } catch {
-                problems.append(error.description)
+                list.errors.append(error.description)
             }
         }
         listed = true
-        return (files, problems)
+        return list
     }
 
     public func read(_ file: SteeringFile) throws(SteerError) -> String {

@@ -110,7 +110,7 @@ public struct Snapshot: Equatable, Sendable {
             guard let netns = item["netns"]?.string, let p = item["path"]?.string, let value = item["value"]?.string else {
                 throw SteerError.invalid("\(path): file \(i + 1) lacks netns, path or value")
             }
-            guard value.utf8.count <= 256, value.allSatisfy({ $0.isHexDigit || $0 == "," }) else {
+            guard !value.isEmpty, value.utf8.count <= 256, value.allSatisfy({ $0.isHexDigit || $0 == "," }) else {
                 throw SteerError.invalid("\(path): file \(i + 1) has an unexpected value \(SteerError.quote(value))")
             }
             let file = try SteeringFile(netns: netns, path: p, isPod: item["pod"]?.bool ?? !netns.isEmpty)
@@ -126,7 +126,13 @@ public struct Snapshot: Equatable, Sendable {
         _ = try state.ensure("snapshots")
         let now = Snapshot(plan: plan, target: key)
         let originalPath = state.originalSnapshot(for: key)
-        if var original = try? Snapshot.load(originalPath) {
+        if LibC.access(originalPath, F_OK) {
+            // The original is what restore goes back to: one that cannot be read is never
+            // replaced by the current state.
+            var original: Snapshot
+            do { original = try Snapshot.load(originalPath) } catch {
+                throw SteerError.invalid("\(error); steertop will not replace the snapshot of the files before its first change: move \(originalPath) away to start a new one")
+            }
             let before = original.files.count
             original.merge(missingFrom: now)
             if original.files.count != before { try original.save(originalPath) }

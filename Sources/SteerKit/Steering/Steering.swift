@@ -24,8 +24,10 @@ public struct SteeringPlan: Equatable, Sendable {
     public var writes: [PlannedWrite]
     /// Things the user should know about the plan.
     public var notes: [String]
-    /// What could not be planned (a namespace gone, an interface missing).
+    /// Files that should be there and cannot be reached: the mode will not be complete.
     public var problems: [String]
+    /// Names that match nothing (an interface the config names that this node lacks).
+    public var warnings: [String] = []
 
     public var changes: [PlannedWrite] { writes.filter(\.changes) }
 }
@@ -53,6 +55,8 @@ public struct SteeringResult: Equatable, Sendable {
     public var mode: String
     public var writes: [AppliedWrite]
     public var errors: [String]
+    /// Not failures: names the config gives that match nothing here.
+    public var warnings: [String] = []
     public var seconds: Double
 
     public init(mode: String, writes: [AppliedWrite], errors: [String], seconds: Double) {
@@ -111,7 +115,8 @@ public enum Steering {
 
     /// The plan for `mode` on `target`: every steering file, before → after.
     public static func plan(_ mode: Mode, target: SteeringTarget, config: SteeringConfig) -> SteeringPlan {
-        let (files, problems) = target.files(config: config)
+        let list = target.files(config: config)
+        let files = list.files
         var notes: [String] = []
         let cpus = config.cpus ?? target.onlineCPUs
         let mask = cpus.mask(bits: target.possibleCPUs)
@@ -146,14 +151,16 @@ public enum Steering {
         if mode.includesPods && target.podNetns.isEmpty {
             notes.append("no pod namespaces: \(mode) is the same as \(mode == .rpsPlus ? "rps" : "rfs") here")
         }
-        return SteeringPlan(mode: mode, writes: writes, notes: notes, problems: problems)
+        return SteeringPlan(mode: mode, writes: writes, notes: notes, problems: list.errors, warnings: list.warnings)
     }
 
     /// Writes every changed file of `plan`, then reads every file back and compares it
     /// with what the kernel should show. Every write is attempted, so the result says
     /// exactly which took effect and which did not.
     public static func apply(_ plan: SteeringPlan, target: SteeringTarget) -> SteeringResult {
-        execute(plan.writes, problems: plan.problems, label: plan.mode.rawValue, target: target)
+        var result = execute(plan.writes, problems: plan.problems, label: plan.mode.rawValue, target: target)
+        result.warnings = plan.warnings
+        return result
     }
 
     /// Puts back the values of a snapshot (files of namespaces that are gone are reported).
@@ -203,8 +210,8 @@ public enum Steering {
 
     /// The current value of every file the config covers.
     public static func state(target: SteeringTarget, config: SteeringConfig) -> (values: [(SteeringFile, String?)], problems: [String]) {
-        let (files, problems) = target.files(config: config)
-        return (files.sorted().map { ($0, try? target.read($0)) }, problems)
+        let list = target.files(config: config)
+        return (list.files.sorted().map { ($0, try? target.read($0)) }, list.errors + list.warnings)
     }
 }
 

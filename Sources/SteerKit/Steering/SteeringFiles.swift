@@ -64,7 +64,11 @@ public struct SteeringFile: Hashable, Sendable, Comparable, CustomStringConverti
     /// Parses a path from a snapshot, accepting only the shapes steertop writes, with
     /// every name checked: a snapshot file cannot make steertop write anywhere else.
     public init(netns: String, path: String, isPod: Bool) throws(SteerError) {
-        if !netns.isEmpty { try Names.checkNamespace(netns) }
+        if isPod && netns.contains("/") {
+            try Names.checkPodLabel(netns)  // a pod reached through kubectl
+        } else if !netns.isEmpty {
+            try Names.checkNamespace(netns)
+        }
         if path == Self.sockFlowEntriesPath {
             guard netns.isEmpty else {
                 throw .invalid("rps_sock_flow_entries exists only in the initial network namespace, not in \(netns)")
@@ -84,6 +88,20 @@ public struct SteeringFile: Hashable, Sendable, Comparable, CustomStringConverti
     }
 }
 
+/// The steering files of a target, and what could not be listed: `errors` are files that
+/// should be there and cannot be reached (a namespace that cannot be entered, a pod
+/// kubectl cannot exec into): a mode is not fully applied without them. `warnings` are
+/// names that match nothing (no eth1 on this node): worth saying, not a failure.
+public struct SteeringFileList: Sendable {
+    public var files: [SteeringFile] = []
+    public var errors: [String] = []
+    public var warnings: [String] = []
+
+    public init(files: [SteeringFile] = [], errors: [String] = [], warnings: [String] = []) {
+        self.files = files; self.errors = errors; self.warnings = warnings
+    }
+}
+
 /// Where steering files are read and written: a node and its pods.
 public protocol SteeringTarget: AnyObject {
     /// One line saying what this is ("the lab: steer-server and 4 pods").
@@ -93,8 +111,8 @@ public protocol SteeringTarget: AnyObject {
     /// The pods' namespace names.
     var podNetns: [String] { get }
     /// Every steering file of the node and pod interfaces selected by `config`, plus
-    /// rps_sock_flow_entries; `problems` says what could not be listed.
-    func files(config: SteeringConfig) -> (files: [SteeringFile], problems: [String])
+    /// rps_sock_flow_entries, and what could not be listed.
+    func files(config: SteeringConfig) -> SteeringFileList
     func read(_ file: SteeringFile) throws(SteerError) -> String
     func write(_ file: SteeringFile, _ value: String) throws(SteerError)
     /// Online CPUs and nr_cpu_ids of the machine the files belong to.
@@ -177,38 +195,38 @@ public final class LocalSteeringTarget: SteeringTarget {
         return v
     }
 
-    public func files(config: SteeringConfig) -> (files: [SteeringFile], problems: [String]) {
-        var files: [SteeringFile] = [.sockFlowEntries]
-        var problems: [String] = []
+    public func files(config: SteeringConfig) -> SteeringFileList {
+        var list = SteeringFileList(files: [.sockFlowEntries])
         let pods = podNetns
         if !podPatterns.isEmpty && pods.isEmpty {
-            problems.append("no namespace matches \(podPatterns.joined(separator: ",")) in \(netnsDirectory)")
+            list.warnings.append("no namespace matches \(podPatterns.joined(separator: ",")) in \(netnsDirectory)")
         }
         for (netns, isPod) in [(nodeNetns, false)] + pods.map({ ($0, true) }) {
             let v: NetnsView
             do { v = try view(netns) } catch {
-                problems.append(error.description)
+                list.errors.append(error.description)
                 continue
             }
             let patterns = isPod ? config.podIfaces : config.nodeIfaces
             let ifaces = v.interfaceNames().filter { (try? Names.checkInterface($0)) != nil && patterns.matches($0) }
                 .sorted(by: naturalOrder)
             if !isPod {
+                let place = netns.isEmpty ? "this host" : "netns " + netns
                 for p in patterns.patterns where !p.contains(where: { "*?[".contains($0) }) && !ifaces.contains(p) {
-                    problems.append("interface \(p) not found in \(netns.isEmpty ? "this host" : "netns " + netns)")
+                    list.warnings.append("interface \(p) not found in \(place)")
                 }
                 if !patterns.patterns.isEmpty && ifaces.isEmpty {
-                    problems.append("no interface matches \(patterns) in \(netns.isEmpty ? "this host" : "netns " + netns)")
+                    list.warnings.append("no interface matches \(patterns) in \(place)")
                 }
             }
             for iface in ifaces {
                 for q in v.rxQueues(of: iface) {
-                    files.append(SteeringFile(netns: netns, iface: iface, queue: q, knob: .rpsCPUs, isPod: isPod))
-                    files.append(SteeringFile(netns: netns, iface: iface, queue: q, knob: .rpsFlowCount, isPod: isPod))
+                    list.files.append(SteeringFile(netns: netns, iface: iface, queue: q, knob: .rpsCPUs, isPod: isPod))
+                    list.files.append(SteeringFile(netns: netns, iface: iface, queue: q, knob: .rpsFlowCount, isPod: isPod))
                 }
             }
         }
-        return (files, problems)
+        return list
     }
 
     public func read(_ file: SteeringFile) throws(SteerError) -> String {

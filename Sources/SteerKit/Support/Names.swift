@@ -27,6 +27,20 @@ public enum Names {
         }
     }
 
+    /// A Kubernetes pod as steertop labels it, "namespace/name": two DNS-1123 names (lower
+    /// case letters, digits, "-" and "."; at most 253 bytes each) and one "/".
+    public static func checkPodLabel(_ label: String) throws(SteerError) {
+        let parts = label.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw .invalidName(label, reason: "a pod is namespace/name") }
+        for part in parts {
+            let bytes = Array(part.utf8)
+            guard !bytes.isEmpty, bytes.count <= 253, !hasDotDot(bytes),
+                  bytes.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d || $0 == 0x2e }) else {
+                throw .invalidName(label, reason: "a pod's namespace and name are lower-case DNS names")
+            }
+        }
+    }
+
     /// A glob over interface or namespace names: the same rules, with * ? [ ] allowed.
     public static func checkPattern(_ pattern: String, kind: String) throws(SteerError) {
         let bytes = Array(pattern.utf8)
@@ -48,6 +62,11 @@ public enum Names {
     /// Splits "eth1,vxlan.calico,cali*" into patterns and checks each.
     public static func patterns(_ commaSeparated: String, kind: String) throws(SteerError) -> [String] {
         let parts = commaSeparated.split(separator: ",").map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
+        // An empty list would mean "all but lo": an unset shell variable must not steer
+        // the management NIC.
+        guard !parts.isEmpty else {
+            throw .invalid("an empty \(kind) list names nothing; give names or globs (e.g. \(kind == "interface" ? "eth1,vxlan.calico,'cali*'" : "'cni-*'"))")
+        }
         for p in parts { try checkPattern(p, kind: kind) }
         return parts
     }

@@ -47,13 +47,23 @@ public final class IperfFeed: ThroughputFeed {
 
     /// Follows a file (a log iperf3 writes with --logfile or a shell redirect).
     public func follow(file path: String, label: String? = nil, fromEnd: Bool = true) {
-        let name = label ?? Self.label(forPath: path)
+        let name = uniqueLabel(label ?? Self.label(forPath: path))
         inputs.append(Input(source: FollowedFile(path: path, fromEnd: fromEnd), channel: Channel(label: name)))
+    }
+
+    /// Two logs named alike (a/server.log, b/server.log) must not share stream ids: the
+    /// second is "server-2".
+    func uniqueLabel(_ wanted: String) -> String {
+        let taken = Set(inputs.compactMap { $0.channel?.label })
+        guard taken.contains(wanted) else { return wanted }
+        var n = 2
+        while taken.contains("\(wanted)-\(n)") { n += 1 }
+        return "\(wanted)-\(n)"
     }
 
     /// Follows any byte source as one channel.
     public func follow(_ source: ByteSource, label: String) {
-        inputs.append(Input(source: source, channel: Channel(label: label)))
+        inputs.append(Input(source: source, channel: Channel(label: uniqueLabel(label))))
     }
 
     /// Follows a source whose lines are prefixed with the pod they come from

@@ -47,7 +47,7 @@ enum Format {
     /// A whole percentage ("45"); never negative, "-" for NaN.
     static func percent(_ v: Double, suffix: UInt8 = 0) -> String {
         guard v.isFinite else { return "-" }
-        return number(Int(max(0, v).rounded()), suffix: suffix)
+        return number(Int(min(max(0, v), 1e15).rounded()), suffix: suffix)
     }
 
     /// A count per second in at most 5 characters: "0", "999", "1.23k", "12.3k", "123k",
@@ -76,7 +76,7 @@ enum Format {
     /// Seconds as "01:23" (or "1:02:03" from an hour on).
     static func clock(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "--:--" }
-        let t = Int(max(0, seconds).rounded(.down))
+        let t = Int(min(max(0, seconds), 1e12).rounded(.down))
         let h = t / 3600, m = (t / 60) % 60, s = t % 60
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return h > 0 ? "\(h):\(two(m)):\(two(s))" : "\(two(m)):\(two(s))"

@@ -120,7 +120,7 @@ enum Draw {
         let styles = ctx.segmentStyles
         if ctx.monoBars {
             let w = Double(width)
-            func cells(_ v: Double) -> Int { min(width, max(0, Int((v / 100 * w).rounded()))) }
+            func cells(_ v: Double) -> Int { v.isFinite ? min(width, max(0, Int((min(max(v, 0), 100) / 100 * w).rounded()))) : 0 }
             let ends = [cells(cum.0), cells(cum.1), cells(cum.2), cells(cum.3)]
             var seg = 0
             for i in 0..<width {
@@ -130,7 +130,9 @@ enum Draw {
             return
         }
         let total = width * 8
-        func eighths(_ v: Double) -> Int { min(total, max(0, Int((v / 100 * Double(total)).rounded()))) }
+        func eighths(_ v: Double) -> Int {
+            v.isFinite ? min(total, max(0, Int((min(max(v, 0), 100) / 100 * Double(total)).rounded()))) : 0
+        }
         let e = (eighths(cum.0), eighths(cum.1), eighths(cum.2), eighths(cum.3))
         for i in 0..<width {
             let lo = i * 8, hi = lo + 8
@@ -165,7 +167,7 @@ enum Draw {
         for v in shown {
             defer { x += 1 }
             guard v.isFinite, v > 0 else { continue }
-            let u = max(1, Int((v / top * units).rounded()))
+            let u = max(1, Int((min(max(v / top, 0), 1) * units).rounded()))
             for r in 0..<rect.height {
                 let inCell = min(levels, u - r * levels)
                 if inCell <= 0 { break }

@@ -59,6 +59,18 @@ final class LiveDashboard: DashboardApp {
 
     override func shutdown() {
         super.shutdown()
+        // A switch still running on the worker thread: wait for it (kubectl can take
+        // seconds), so that the files are not left half-written without a word.
+        if let mode = switching {
+            note("steertop: waiting for the switch to \(mode) to finish…")
+            _ = LibC.pollReadable([wake.read], timeout: 60)
+            onReadable(wake.read)
+            if let s = state.switchStatus, s.phase != .inProgress {
+                note("steertop: switch to \(s.target) \(s.phase == .ok ? "done" : "FAILED"): \(s.message)")
+            } else {
+                note("steertop: the switch to \(mode) did not finish within a minute; check with `steertop status`")
+            }
+        }
         if let recorder {
             recorder.close()
             self.recorder = nil

@@ -18,7 +18,13 @@ final class ReplayDashboard: DashboardApp {
         self.path = path
         var samples: [Sample] = []
         var modes: [ModeChange] = []
+        var absurd = 0
         for r in contents.records {
+            // A time no recording has (a damaged or crafted line) is skipped like a malformed one.
+            if let t = r.t, !(t.isFinite && abs(t) < 1e9) {
+                absurd += 1
+                continue
+            }
             switch r {
             case .sample(let s): samples.append(s)
             case .mode(let m): modes.append(m)
@@ -36,7 +42,7 @@ final class ReplayDashboard: DashboardApp {
         lastAdvance = LibC.monotonic()
         try super.init(display: display)
         state.host = contents.header.host
-        state.malformedLines = contents.problems.count + (contents.truncatedLastLine ? 1 : 0)
+        state.malformedLines = contents.problems.count + (contents.truncatedLastLine ? 1 : 0) + absurd
         state.interval = contents.header.intervalSeconds
         if state.malformedLines > 0 {
             state.message = .init("\(state.malformedLines) malformed line\(state.malformedLines == 1 ? "" : "s") skipped"
@@ -174,7 +180,7 @@ final class ReplayDashboard: DashboardApp {
     }
 
     static func clock(_ t: Double) -> String {
-        let s = Int(t)
+        let s = Int(min(max(t, 0), 1e12))
         let m = s / 60
         return "\(m):\(s % 60 < 10 ? "0" : "")\(s % 60)"
     }
