@@ -1,3 +1,4 @@
+import SteerKit
 import Testing
 @testable import SteerTUI
 
@@ -63,5 +64,32 @@ import Testing
                        glyphs: .unicode, into: &b)
         // The 5 newest: 9 0 1 4 8 on a scale of 9 in eighths.
         #expect(b.lines == ["@█ ▁▄▇@@"])
+    }
+}
+
+@Suite struct InterfacesPanelSelectionTests {
+    /// When the interfaces do not all fit, the busiest are shown (in their order), not the
+    /// first: a quiet host NIC must not push vxlan.calico off the screen.
+    @Test func theBusiestInterfacesAreShownWhenNotAllFit() {
+        var ifaces: [InterfaceSample] = []
+        for i in 0..<30 {
+            ifaces.append(InterfaceSample(name: "cali\(i)", netns: "steer-server", rxBps: 1e5 + Double(i),
+                                          queues: [QueueState(queue: 0, rpsCPUs: "0", rpsFlowCount: 0)]))
+        }
+        ifaces.append(InterfaceSample(name: "vxlan.calico", netns: "steer-server", rxBps: 9e9,
+                                      queues: [QueueState(queue: 0, rpsCPUs: "3", rpsFlowCount: 0)]))
+        ifaces.insert(InterfaceSample(name: "eth1", netns: "steer-server", rxBps: 9.1e9,
+                                      queues: [QueueState(queue: 0, rpsCPUs: "3", rpsFlowCount: 0)]), at: 0)
+        var sample = Samples.sample(cpus: 2, pods: 0, streams: 0)
+        sample.ifaces = ifaces
+        var state = DashboardState()
+        state.sample = sample
+        let lines = Samples.frame(state, 80, 24).lines
+        let table = lines.filter { $0.hasPrefix("steer-server") }
+        #expect(table.first?.contains("eth1") == true)
+        #expect(table.contains { $0.contains("vxlan.calico") }, "\(lines.joined(separator: "\n"))")
+        // The quiet ones shown are the busiest of them (cali29, cali28, …), not cali0.
+        #expect(!table.contains { $0.contains("cali0 ") })
+        #expect(lines.contains { $0.hasPrefix("+") && $0.contains("quieter interface") })
     }
 }

@@ -2,7 +2,8 @@ import SteerKit
 
 /// The interfaces table: one row per rx queue (namespace or pod, interface, rx rates,
 /// rps_cpus as a CPU list, rps_flow_cnt). When rows do not fit, runs of queues with the
-/// same settings merge into one row ("rx-0..63"), then the list ends in "+N more".
+/// same settings merge into one row ("rx-0..63"), then the busiest interfaces are shown
+/// and the list ends in "+N quieter interfaces".
 enum InterfacesPanel {
     /// A table row: queues `queues` of interface `iface` (one queue, or a run of queues
     /// with the same settings). Text is made only for the rows shown.
@@ -131,22 +132,43 @@ enum InterfacesPanel {
             buf.put("no interfaces", at: (rect.x, rect.y + 2), style: p[.label], maxWidth: rect.width)
             return
         }
-        let rows = rows(s.ifaces, grouped: queueCount(s.ifaces) > dataRows)
-        let visible = rows.count > dataRows ? dataRows - 1 : rows.count
+        let grouped = queueCount(s.ifaces) > dataRows
+        var ifaces = s.ifaces
+        var rows = rows(ifaces, grouped: grouped)
+        var quieter = 0
+        if rows.count > dataRows {
+            // Not all fit: keep the busiest interfaces (by rx rate; what a person watching
+            // receive processing looks for), in their order, and count the quieter ones.
+            var rowsOf = [Int](repeating: 0, count: ifaces.count)
+            for r in rows { rowsOf[r.iface] += 1 }
+            let byRate = ifaces.indices.sorted { (ifaces[$0].rxBps, -$0) > (ifaces[$1].rxBps, -$1) }
+            var budget = dataRows - 1
+            var keep = [Bool](repeating: false, count: ifaces.count)
+            for i in byRate where rowsOf[i] <= budget {
+                keep[i] = true
+                budget -= rowsOf[i]
+            }
+            if keep.contains(true) {
+                quieter = keep.filter { !$0 }.count
+                ifaces = ifaces.indices.filter { keep[$0] }.map { ifaces[$0] }
+                rows = InterfacesPanel.rows(ifaces, grouped: grouped)
+            }
+        }
+        let visible = rows.count > dataRows - (quieter > 0 ? 1 : 0) ? dataRows - 1 : rows.count
         for r in 0..<visible {
-            drawRow(rows[r], s.ifaces[rows[r].iface], cols: cols, x: rect.x, y: rect.y + 2 + r, masks: &masks,
+            drawRow(rows[r], ifaces[rows[r].iface], cols: cols, x: rect.x, y: rect.y + 2 + r, masks: &masks,
                     ctx: ctx, into: &buf)
         }
-        if visible < rows.count {
+        if visible < rows.count || quieter > 0 {
             var parts: [String] = []
             let hidden = rows[visible...]
             if visible > 0 {
                 let last = rows[visible - 1].iface
                 let cut = hidden.filter { $0.iface == last }.count
-                if cut > 0 { parts.append("+\(cut) more queue rows of \(s.ifaces[last].name)") }
+                if cut > 0 { parts.append("+\(cut) more queue rows of \(ifaces[last].name)") }
             }
-            let more = hidden.filter(\.first).count
-            if more > 0 { parts.append("+\(more) more interface\(more == 1 ? "" : "s")") }
+            let more = hidden.filter(\.first).count + quieter
+            if more > 0 { parts.append("+\(more) quieter interface\(more == 1 ? "" : "s")") }
             buf.put(parts.joined(separator: ", "), at: (rect.x, rect.y + 2 + visible), style: p[.label], maxWidth: rect.width)
         }
     }
