@@ -34,7 +34,8 @@ extension Kubectl {
 
     /// `kubectl get pods -l SELECTOR -o json` (all namespaces unless one is given).
     public static func listPods(selector: String?, namespace: String?) throws(SteerError) -> [KubePod] {
-        var argv = ["kubectl", "get", "pods", "-o", "json"]
+        // A kubeconfig that points at an unreachable cluster must not hang steertop's start.
+        var argv = ["kubectl", "get", "pods", "-o", "json", "--request-timeout=5s"]
         if let selector {
             try checkSelector(selector)
             argv += ["-l", selector]
@@ -48,7 +49,7 @@ extension Kubectl {
         guard Command.exists("kubectl") else {
             throw SteerError.spawn(command: "kubectl", errno: .noSuchFileOrDirectory)
         }
-        let r = try Command.run(argv, timeout: 30)
+        let r = try Command.run(argv, timeout: 10)
         guard r.status == 0 else {
             let line = r.stderr.split(separator: "\n").last.map(String.init) ?? "exit \(r.status)"
             throw SteerError.invalid("kubectl get pods failed: \(line) (check the kubeconfig and your rights)")
