@@ -3,7 +3,8 @@
 # watching 20 interfaces in 4 network namespaces (two veth pairs and lo in each), and
 # `mpstat -P ALL 1 30` logging to a file (as the paper's scripts kept mpstat logs). Prints both CPU times (utime+stime from /proc/PID/stat, and the
 # scheduler's exec time from /proc/PID/schedstat) and their ratio; "steady" leaves out
-# the first 1.5 s (process start-up) and is the cost of the ticks themselves.
+# the first 1.5 s (process start-up) and is the cost of the ticks themselves. Then the
+# floor: the same kernel reads in C without parsing (benchmarks/recorder_floor.c).
 # Needs root. Usage: benchmarks/recorder.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,13 @@ echo "recorder: $seconds s at 1 Hz, 20 interfaces in 4 namespaces (plus the host
 "$bin/steerbench" cpu-race --warmup 1.5 \
     -- "$bin/steertop" record --host --netns 'steer-bench-*' --pod-iface '*' --interval 1 --duration "$seconds" --out "$tmp/rec.jsonl" \
     -- mpstat -P ALL 1 "$seconds" ">$tmp/mpstat.log"
+# The floor: the same reads and a line of the same size, in C with no parsing, beside mpstat.
+if command -v gcc >/dev/null; then
+    gcc -O2 -o "$tmp/floor" benchmarks/recorder_floor.c
+    echo
+    echo "floor: the same kernel reads and a 3.7 KB line in C (benchmarks/recorder_floor.c), beside mpstat"
+    "$bin/steerbench" cpu-race --warmup 1.5 -- "$tmp/floor" "$seconds" "$tmp/floor.out" -- mpstat -P ALL 1 "$seconds" ">$tmp/mpstat2.log"
+fi
 lines=$(wc -l < "$tmp/rec.jsonl")
 ifaces=$(tail -1 "$tmp/rec.jsonl" | grep -o '"name"' | wc -l)
 echo "the recording has $lines lines; its last sample has $ifaces interfaces"
