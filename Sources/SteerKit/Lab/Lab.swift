@@ -331,15 +331,12 @@ public enum Processes {
     /// SIGTERM, then SIGKILL for those still there after a second; reaps our children.
     public static func terminate(_ pids: [Int32]) {
         for p in pids { LibC.kill(p, SIGTERM) }
-        let deadline = LibC.monotonic() + 1
-        var left = pids
-        while !left.isEmpty && LibC.monotonic() < deadline {
-            for p in left { _ = LibC.wait(p, block: false) }
-            left = left.filter { LibC.processExists($0) && !isZombie($0) }
-            if !left.isEmpty { LibC.sleep(0.02) }
+        if !waitForExit(pids, seconds: 1) {
+            // Only those still there: a pid already reaped may belong to someone else now.
+            let left = pids.filter { LibC.processExists($0) && !isZombie($0) }
+            for p in left { LibC.kill(p, SIGKILL) }
+            _ = waitForExit(left, seconds: 1)
         }
-        for p in left { LibC.kill(p, SIGKILL) }
-        for p in pids { _ = LibC.wait(p, block: false) }
     }
 
     /// Waits until the processes exit (reaping those that are our children) or `seconds`

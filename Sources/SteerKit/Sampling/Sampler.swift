@@ -169,9 +169,9 @@ public final class Sampler {
         softirqs = try KernelFile(NetnsView.join(root, "proc/softirqs"), capacity: 16384)
         softnet = try KernelFile(NetnsView.join(root, "proc/net/softnet_stat"), capacity: 8192)
         sockFlow = try? KernelFile(NetnsView.join(root, "proc/sys/net/core/rps_sock_flow_entries"), capacity: 64)
-        onlineCPUs = Self.readCPUList(NetnsView.join(root, "sys/devices/system/cpu/online")) ?? []
-        possibleCPUs = (Self.readCPUList(NetnsView.join(root, "sys/devices/system/cpu/possible"))?.max()).map { $0 + 1 }
-            ?? max(LibC.configuredCPUs(), 1)
+        let machine = CPUList.machine(root: root)
+        onlineCPUs = machine.online.cpus
+        possibleCPUs = machine.possible
         let nodeView: NetnsView
         if targets.node.isEmpty {
             nodeView = try NetnsView(hostRoot: root)
@@ -179,11 +179,6 @@ public final class Sampler {
             nodeView = try NetnsView(named: targets.node, directory: targets.netnsDirectory)
         }
         namespaces = [Watched(view: nodeView, isNode: true)]
-    }
-
-    static func readCPUList(_ path: String) -> [Int]? {
-        guard case .success(let text) = LibC.readText(path) else { return nil }
-        return CPUList.parse(text)
     }
 
     /// The namespaces of the pods currently watched.

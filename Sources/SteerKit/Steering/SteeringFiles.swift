@@ -166,10 +166,7 @@ public final class LocalSteeringTarget: SteeringTarget {
         self.root = root
         self.label = label
         self.podNames = podNames
-        let online = LibC.readText(NetnsView.join(root, "sys/devices/system/cpu/online")).map { CPUSet(list: $0.trimmingCharacters()) }
-        onlineCPUs = (try? online.get()).flatMap { $0 } ?? CPUSet(0..<max(LibC.configuredCPUs(), 1))
-        let possible = LibC.readText(NetnsView.join(root, "sys/devices/system/cpu/possible")).map { CPUSet(list: $0.trimmingCharacters()) }
-        possibleCPUs = ((try? possible.get()).flatMap { $0 }?.cpus.max()).map { $0 + 1 } ?? max(LibC.configuredCPUs(), 1)
+        (onlineCPUs, possibleCPUs) = CPUList.machine(root: root)
         _ = try view(node)
     }
 
