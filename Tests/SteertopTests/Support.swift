@@ -114,7 +114,10 @@ final class TmuxPane {
         (try? Command.run(["tmux", "-L", socket, "capture-pane", "-p", "-J", "-S", "-100", "-t", session]))?.stdout ?? ""
     }
 
-    func send(_ keys: String...) {
+    func send(_ keys: String...) { send(keys) }
+
+    /// tmux send-keys with these arguments (key names, or `-l` text, or `-H` hex bytes).
+    func send(_ keys: [String]) {
         _ = try? Command.run(["tmux", "-L", socket, "send-keys", "-t", session] + keys)
     }
 
@@ -124,6 +127,17 @@ final class TmuxPane {
         let deadline = LibC.monotonic() + seconds
         while LibC.monotonic() < deadline {
             if self.text.contains(text) { return true }
+            LibC.sleep(0.1)
+        }
+        return false
+    }
+
+    /// Waits until the screen no longer contains `text`; false after `seconds`.
+    @discardableResult
+    func waitForAbsence(_ text: String, seconds: Double = 10) -> Bool {
+        let deadline = LibC.monotonic() + seconds
+        while LibC.monotonic() < deadline {
+            if !self.text.contains(text) { return true }
             LibC.sleep(0.1)
         }
         return false

@@ -41,6 +41,10 @@ public final class CursesBackend: Backend {
     private let maxPairs: Int32
     private let defaultColoursWork: Bool
     private var wide: [wchar_t] = []
+    private var decoder = KeyDecoder()
+    /// Keys the decoder completed that readKey() has not returned yet.
+    private var decoded: [Key] = []
+    private let output: UnsafeMutablePointer<FILE>
 
     /// Sets the locale from the environment, opens the terminal with newterm(3) (not
     /// initscr, which exits the process on a bad TERM) and sets it up for a dashboard:
@@ -68,6 +72,7 @@ public final class CursesBackend: Backend {
             throw .unknownTerminal(term: term)
         }
         screen = scr
+        self.output = output
         ownedDescriptors = owned
         inputDescriptor = inFD
 
@@ -82,6 +87,10 @@ public final class CursesBackend: Backend {
         leaveok(win, true)
         curs_set(0)
         set_escdelay(25)
+        // Bracketed paste: a paste arrives between markers and is swallowed whole, so
+        // pasted text can never act as keys (terminals that lack the mode ignore this).
+        fputs(Self.bracketedPasteOn, output)
+        fflush(output)
 
         var support = ColourSupport.none
         var defaults = false
@@ -102,11 +111,16 @@ public final class CursesBackend: Backend {
 
     deinit { shutdown() }
 
+    static let bracketedPasteOn = "\u{1B}[?2004h"
+    static let bracketedPasteOff = "\u{1B}[?2004l"
+
     /// Restores the terminal (endwin) and frees the screen. Safe to call more than once;
     /// call it on every way out, including errors and signals.
     public func shutdown() {
         guard let scr = screen else { return }
         screen = nil
+        fputs(Self.bracketedPasteOff, output)
+        fflush(output)
         endwin()
         delscreen(scr)
         // The FILEs wrap descriptors we do not own (0, 1) or close below.
@@ -169,36 +183,48 @@ public final class CursesBackend: Backend {
         clearok(win, true)
     }
 
-    /// The next key, or `.none` when nothing is waiting (never blocks).
+    /// The next key, or `.none` when nothing is waiting. Never blocks, except to wait up to
+    /// `KeyDecoder.patience` for the rest of an escape sequence whose start has arrived.
     public func readKey() -> Key {
         guard screen != nil else { return .none }
-        var ch: wint_t = 0
-        let rc = wget_wch(steer_stdscr(), &ch)
-        if rc == steer_err() { return .none }
-        let code = Int32(bitPattern: ch)
-        if rc == KEY_CODE_YES {
-            switch code {
-            case steer_key_left(): return .left
-            case steer_key_right(): return .right
-            case steer_key_up(): return .up
-            case steer_key_down(): return .down
-            case steer_key_home(): return .home
-            case steer_key_end(): return .end
-            case steer_key_ppage(): return .pageUp
-            case steer_key_npage(): return .pageDown
-            case steer_key_resize(): return .resize
-            case steer_key_backspace(): return .backspace
-            case steer_key_enter(): return .enter
-            default: return .none
+        let win = steer_stdscr()
+        if !decoded.isEmpty { return decoded.removeFirst() }
+        while true {
+            var unit = readUnit()
+            if unit == nil && decoder.isPending {
+                wtimeout(win, Int32(decoder.patience * 1000))
+                unit = readUnit()
+                wtimeout(win, 0)
+                if unit == nil { return decoder.timeOut() ?? .none }
             }
+            guard let unit else { return .none }
+            decoded = decoder.feed(unit)
+            if !decoded.isEmpty { return decoded.removeFirst() }
         }
+    }
+
+    /// One unit from curses: a byte, or a key its terminfo entry decoded. (wgetch, not
+    /// wget_wch: the decoder assembles UTF-8 itself.)
+    private func readUnit() -> KeyDecoder.Unit? {
+        let code = wgetch(steer_stdscr())
+        if code == steer_err() { return nil }
+        if code >= 0 && code < 256 { return .byte(UInt8(code)) }
         switch code {
-        case 10, 13: return .enter
-        case 27: return .escape
-        case 8, 127: return .backspace
+        case steer_key_left(): return .key(.left)
+        case steer_key_right(): return .key(.right)
+        case steer_key_up(): return .key(.up)
+        case steer_key_down(): return .key(.down)
+        case steer_key_home(): return .key(.home)
+        case steer_key_end(): return .key(.end)
+        case steer_key_ppage(): return .key(.pageUp)
+        case steer_key_npage(): return .key(.pageDown)
+        case steer_key_resize(): return .key(.resize)
+        case steer_key_backspace(): return .key(.backspace)
+        case steer_key_enter(): return .key(.enter)
         default:
-            guard let s = Unicode.Scalar(UInt32(ch)) else { return .none }
-            return .char(Character(s))
+            // F-keys, Insert, Delete, modified keys …: named by curses, used by nothing.
+            let name = keyname(code).map { String(cString: $0) } ?? "key \(code)"
+            return .key(.ignored(name: KeyDecoder.printable(name)))
         }
     }
 

@@ -77,12 +77,14 @@ class DashboardApp {
     /// A one-line prompt at the bottom (replay's "/" jump), with what was typed.
     var prompt: (label: String, text: String)?
     private var lastSizeCheck = 0.0
+    /// Keys read in one wake-up at most (a paste of megabytes is read over several).
+    static let maxKeysPerWakeup = 4096
 
     init(display: DisplayOptions) throws {
         try checkTerminal()
-        // Signals first: SIGINT, SIGTERM and SIGHUP (a dropped SSH session) end the loop
+        // Signals first: SIGINT, SIGTERM, SIGHUP (a dropped SSH session) and SIGQUIT (^\) end the loop
         // cleanly; SIGWINCH is left to curses, which turns it into a .resize key.
-        signals = try SignalPipe([SIGINT, SIGTERM, SIGHUP])
+        signals = try SignalPipe([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
         catalog = ThemeCatalog(directories: DisplayOptions.themeDirectories)
         let loaded = Theme.load(nameOrPath: display.theme, searchDirectories: DisplayOptions.themeDirectories)
         do {
@@ -117,8 +119,10 @@ class DashboardApp {
     var extraDescriptors: [Int32] { [] }
     /// One of `extraDescriptors` is readable.
     func onReadable(_ fd: Int32) {}
-    /// A key the common handler did not take; returns whether it was used.
-    func handle(_ key: Key) -> Bool { false }
+    /// A key the common handler did not take; returns whether it was used. `alone` is false
+    /// when other keys arrived with it (a paste, bytes a program sent): such keys must not
+    /// change the kernel's settings.
+    func handle(_ key: Key, alone: Bool) -> Bool { false }
     /// Before each frame: bring `state` up to date.
     func prepareFrame() {}
     /// The help lines for `?` are the view's; this is the hint in the status line.
@@ -140,10 +144,18 @@ class DashboardApp {
             }
             for fd in ready where fd != backend.inputDescriptor && fd != signals.fd { onReadable(fd) }
             if ready.contains(backend.inputDescriptor) {
-                while true {
+                // All that is waiting, then dispatched: keys that arrive together (a paste
+                // the terminal did not bracket, keys sent by a program) are not typed one
+                // at a time, and may not act on the kernel.
+                var keys: [Key] = []
+                while keys.count < Self.maxKeysPerWakeup {
                     let key = backend.readKey()
                     if key == .none { break }
-                    dispatch(key)
+                    keys.append(key)
+                }
+                let typed = keys.filter { $0 != .resize }.count
+                for key in keys {
+                    dispatch(key, alone: typed <= 1)
                     dirty = true
                     if quitting { break }
                 }
@@ -176,14 +188,26 @@ class DashboardApp {
         renderer.render(frame)
     }
 
-    private func dispatch(_ key: Key) {
+    private func dispatch(_ key: Key, alone: Bool) {
+        switch key {
+        case .ignored(let name):
+            state.message = .init("key \(name) does nothing here; ? shows the keys")
+            return
+        case .paste(let count):
+            state.message = .init("pasted text ignored (\(count) characters): keys act one at a time")
+            return
+        default:
+            break
+        }
         if prompt != nil {
             promptKey(key)
             return
         }
         if state.showHelp && key != .resize {
+            // An overlay takes the key that closes it, and nothing else happens.
             state.showHelp = false
-            if key == .char("?") || key == .escape { return }
+            if case .char(let c) = key, c == "q" || c == "Q" { quitting = true }
+            return
         }
         switch key {
         case .char("q"), .char("Q"):
@@ -204,7 +228,7 @@ class DashboardApp {
             renderer.invalidate()
             backend.clear()
         default:
-            if !handle(key) {
+            if !handle(key, alone: alone) {
                 if case .char(let c) = key, !c.isWhitespace || c == " " {
                     state.message = .init("key \(c) does nothing here; ? shows the keys")
                 }

@@ -136,10 +136,17 @@ final class LiveDashboard: DashboardApp {
 
     // MARK: keys
 
-    override func handle(_ key: Key) -> Bool {
+    override func handle(_ key: Key, alone: Bool) -> Bool {
         switch key {
         case .char(let c) where ("1"..."5").contains(c):
-            switchMode(Mode.allCases[Int(String(c))! - 1])
+            let mode = Mode.allCases[Int(String(c))! - 1]
+            if !alone {
+                state.message = .init("\(c) arrived with other keys (a paste?): ignored; press a mode key on its own", isError: true)
+            } else if viewing != nil {
+                state.message = .init("this is history: End returns to live, then \(c) switches to \(mode)", isError: true)
+            } else {
+                switchMode(mode)
+            }
         case .char("r"):
             toggleRecording()
         case .char(" "):

@@ -106,7 +106,7 @@ final class ReplayDashboard: DashboardApp {
 
     // MARK: keys
 
-    override func handle(_ key: Key) -> Bool {
+    override func handle(_ key: Key, alone: Bool) -> Bool {
         let now = LibC.monotonic()
         advance(now)
         switch key {
