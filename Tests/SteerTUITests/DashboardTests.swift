@@ -329,7 +329,7 @@ import SteerKit
         st.switchStatus = nil
         let b = Samples.frame(st, 80, 24)
         #expect(b.lines == [
-            " steertop · example-rfs.jsonl           REPLAY 4x 01:23/05:00 PAUSED · mode rps ",
+            " steertop · example-rfs.jsonl       REPLAY 4x 0:01:23/0:05:00 PAUSED · mode rps ",
             "─ CPU 16 · busiest cpu3 68% soft · avg idle 76% · drops on 1 cpu ───────────────",
             " 0 ███▊·····  42% 12.3k     1 █████····  56% 24.7k     2 █████▎···  59% 37.0k D ",
             " 3 ██████▏··  68% 49.4k S   4 █▍·······  15%     4     5 █▏·······  13%     5   ",
@@ -360,9 +360,11 @@ import SteerKit
         var st = Samples.state(cpus: 2)
         st.history = .init(secondsAgo: 12, index: 47, count: 60)
         st.paused = true
+        // The sample shown says rps; the kernel has been switched to rfs since.
+        st.kernelMode = "rfs"
         let b = Samples.frame(st, 80, 24, glyphs: .ascii)
         #expect(b.lines == [
-            " steertop | node-7              HISTORY -12s 48/60 PAUSED | every 1s | mode rps ",
+            " steertop | node-7     HISTORY -12s 48/60 PAUSED | every 1s | mode rps, now rfs ",
             "- CPU 2 ---------------------- busy  usr  sys  irq soft NET_RX/s  drop/s   sqz/s",
             "0 ###########=................   42    0    0    2   40    12.3k       0       0",
             "1 ###############=............   56    7    3    0   46    24.7k       0       0",

@@ -85,7 +85,15 @@ extension LabTests {
             // A dropped session while recording: SIGHUP ends it cleanly, the file is whole.
             live.send("r")
             #expect(live.waitFor("recording to"))
-            LibC.sleep(2.2)
+            // Paused, the screen keeps its sample but the recorder's line count moves on.
+            live.send("Space")
+            #expect(live.waitFor("PAUSED"))
+            func recLines(_ text: String) -> Int? {
+                guard let m = text.firstMatch(of: try! Regex(#"REC \S+ (\d+) lines"#)) else { return nil }
+                return Int(text[m.range].split(separator: " ")[2])
+            }
+            let pausedAt = recLines(live.text) ?? 0
+            #expect(live.waitUntil { (recLines($0) ?? 0) >= pausedAt + 2 }, "REC counts on while paused:\n\(live.text)")
             let pid = try #require(live.pid)
             live.hangUp()
             #expect(Processes.waitForExit([pid], seconds: 10), "steertop exits on SIGHUP")

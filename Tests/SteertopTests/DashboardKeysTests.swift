@@ -128,6 +128,13 @@ private enum SteeringSnapshotText {
     }
 }
 
+/// Word `n` (0-based, split at spaces) of the first match of `pattern` in `text`.
+private func word(_ text: String, _ pattern: String, _ n: Int) -> String? {
+    guard let regex = try? Regex(pattern), let m = text.firstMatch(of: regex) else { return nil }
+    let words = text[m.range].split(separator: " ")
+    return n < words.count ? String(words[n]) : nil
+}
+
 /// Replay needs no root: End and Home jump, they do not change the speed.
 @Suite struct DashboardReplayKeysTests {
     @Test func endAndHomeJumpInReplay() throws {
@@ -142,6 +149,41 @@ private enum SteeringSnapshotText {
         }
         pane.send("[")
         #expect(pane.waitFor("speed 0.5x"), "the control: [ does halve it\n\(pane.text)")
+        pane.send("q")
+    }
+
+    /// One clock for the header, the status line and jumps, in one format, that keeps
+    /// ticking after a pause and a jump; after `m` the header's mode is the switch's.
+    @Test func replayKeepsOneClock() throws {
+        let work = TemporaryDirectory()
+        let pane = try TmuxPane(width: 110, height: 30,
+                                command: [steertopBinary, "replay", "--speed", "4", repositoryRoot + "/recordings/example-lab-sweep.jsonl"],
+                                environment: ["TERM=xterm-256color", "LANG=C.UTF-8"], directory: work.path)
+        func clock(_ text: String) -> String? { word(text, #"REPLAY \S+ \d+:\d\d:\d\d"#, 2) }
+        #expect(pane.waitUntil { clock($0) != nil }, "\(pane.text)")
+        let first = clock(pane.text)
+        #expect(pane.waitUntil { clock($0).map { $0 != first } ?? false }, "the clock ticks:\n\(pane.text)")
+
+        pane.send("Space")
+        #expect(pane.waitFor("PAUSED"))
+        pane.send("Space")
+        #expect(pane.waitForAbsence("PAUSED"))
+        let resumed = clock(pane.text)
+        #expect(pane.waitUntil { clock($0).map { $0 != resumed } ?? false }, "it ticks after a resume:\n\(pane.text)")
+
+        pane.send("/")
+        pane.send(["-l", "0:30"])
+        pane.send("Enter")
+        #expect(pane.waitFor("0:00:30/0:00:48 PAUSED"), "the header is where the jump went:\n\(pane.text)")
+        #expect(pane.text.contains("at 0:00:30"), "the status says the same time:\n\(pane.text)")
+
+        pane.send("m")
+        #expect(pane.waitFor("mode change at"), "\(pane.text)")
+        let text = pane.text
+        let status = word(text, #"switched to \S+"#, 2)
+        let header = word(text, #"· mode \S+"#, 2)
+        #expect(status != nil && status == header, "header and status agree on the mode:\n\(text)")
+        #expect(text.contains("at 0:00:"), "the switch's time in the same format:\n\(text)")
         pane.send("q")
     }
 }

@@ -132,6 +132,17 @@ final class TmuxPane {
         return false
     }
 
+    /// Waits until `condition` holds for the screen's text; false after `seconds`.
+    @discardableResult
+    func waitUntil(seconds: Double = 10, _ condition: (String) -> Bool) -> Bool {
+        let deadline = LibC.monotonic() + seconds
+        while LibC.monotonic() < deadline {
+            if condition(text) { return true }
+            LibC.sleep(0.1)
+        }
+        return false
+    }
+
     /// Waits until the screen no longer contains `text`; false after `seconds`.
     @discardableResult
     func waitForAbsence(_ text: String, seconds: Double = 10) -> Bool {

@@ -32,7 +32,9 @@ enum Chrome {
             right.append(Segment(text, on(.title)))
         }
         let known = ["baseline", "rps", "rps+", "rfs", "rfs+"].contains(s.mode)
-        right.append(Segment(spans: [Span("mode ", base), Span(s.mode, on(known ? .mode : .warn))]))
+        var mode = [Span("mode ", base), Span(s.mode, on(known ? .mode : .warn))]
+        if let now = s.kernelMode { mode += [Span(", now ", base), Span(now, on(.warn))] }
+        right.append(Segment(spans: mode))
         if !s.modeDetail.isEmpty {
             var detail = Segment("(\(s.modeDetail))", base, priority: 5)
             detail.attached = true

@@ -69,6 +69,8 @@ public struct DashboardState: Equatable, Sendable {
     public var mode = "unknown"
     /// What the mode amounts to, e.g. "rps_cpus 0-3 · flow 32768"; may be "".
     public var modeDetail = ""
+    /// In history: the mode in force now, when it is not the mode of the sample shown.
+    public var kernelMode: String?
     public var switchStatus: SwitchStatus?
     /// nil when not recording.
     public var recorder: RecorderStatus?

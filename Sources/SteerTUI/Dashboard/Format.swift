@@ -1,5 +1,5 @@
 /// Number and text formatting for the panels, without Foundation.
-enum Format {
+public enum Format {
     /// The digits of `n` with a decimal point `point` digits from the right ("12.3" for
     /// 123 and 1), a minus sign and one suffix byte ("%", "k") if asked. Written straight
     /// into the string's storage, at most 15 bytes so that it stays a small (inline)
@@ -73,13 +73,14 @@ enum Format {
         return fixed(max(0, bps) / 1e6, 1) + " Mb/s"
     }
 
-    /// Seconds as "01:23" (or "1:02:03" from an hour on).
-    static func clock(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "--:--" }
+    /// Seconds of a recording as "h:mm:ss" ("0:01:23", "20:06:25"): the one clock format of
+    /// replay, for the header, the status line and jumps alike.
+    public static func clock(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "-:--:--" }
         let t = Int(min(max(0, seconds), 1e12).rounded(.down))
         let h = t / 3600, m = (t / 60) % 60, s = t % 60
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return h > 0 ? "\(h):\(two(m)):\(two(s))" : "\(two(m)):\(two(s))"
+        return "\(h):\(two(m)):\(two(s))"
     }
 
     /// A short duration: "1s", "0.5s", "2.25s".

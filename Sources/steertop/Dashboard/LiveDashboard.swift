@@ -110,7 +110,9 @@ final class LiveDashboard: DashboardApp {
         }
         nextTick += interval
         if nextTick < now { nextTick = now + interval }
-        if !state.paused || viewing != nil { dirty = true }
+        // Paused, the screen keeps its sample; the recorder's counts in the status line
+        // still move.
+        if !state.paused || viewing != nil || recorder != nil { dirty = true }
     }
 
     override func prepareFrame() {
@@ -127,9 +129,12 @@ final class LiveDashboard: DashboardApp {
         if let s = state.sample, viewing != nil {
             state.mode = s.mode
             state.modeDetail = ""
+            // History shows the sample's mode; say so when the kernel is elsewhere now.
+            state.kernelMode = session.mode.name != s.mode ? session.mode.name : nil
         } else {
             state.mode = session.mode.name
             state.modeDetail = session.mode.detail
+            state.kernelMode = nil
         }
         state.recorder = recorder.map { .init(path: $0.path, lines: $0.lines, bytes: $0.bytes) }
     }

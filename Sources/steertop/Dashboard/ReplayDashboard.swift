@@ -65,9 +65,10 @@ final class ReplayDashboard: DashboardApp {
 
     override func secondsUntilTimer(now: Double) -> Double? {
         guard !paused, position < duration else { return nil }
-        // The next sample's time, at this speed.
-        let next = samples[min(index + 1, samples.count - 1)].t
-        return max(0.02, (next - position) / speed - (now - lastAdvance))
+        // Until the next sample's time, at this speed (≤ 0: due now). A whole second of
+        // the clock at most, so the header's clock ticks between sparse samples too.
+        let next = min(samples[min(index + 1, samples.count - 1)].t, position.rounded(.down) + 1)
+        return (next - position) / speed - (now - lastAdvance)
     }
 
     override func onTimer(now: Double) {
@@ -94,11 +95,12 @@ final class ReplayDashboard: DashboardApp {
         state.throughputHistory = samples[max(0, i - 599)...i].map { $0.totalBps ?? 0 }
         state.mode = s.mode
         state.modeDetail = ""
-        state.source = .replay(file: path, position: s.t, duration: duration, speed: speed, paused: paused)
+        // One clock: the cursor, which the header, the status line and jumps all show.
+        state.source = .replay(file: path, position: position, duration: duration, speed: speed, paused: paused)
         if let m = modeChanges.last(where: { $0.t <= s.t + 1e-9 }) {
             state.switchStatus = .init(target: m.to, phase: m.ok ? .ok : .failed,
                                        message: m.ok ? "from \(m.from), \(m.writes.count) files written" : (m.errors.first ?? "failed"),
-                                       time: "t=\(ReplayDashboard.clock(m.t))")
+                                       time: Format.clock(m.t))
         } else {
             state.switchStatus = nil
         }
@@ -143,18 +145,21 @@ final class ReplayDashboard: DashboardApp {
 
     /// The next `mode` record, or else the next sample whose mode differs.
     func jumpToNextModeChange() {
-        let here = samples[index]
-        if let m = modeChanges.first(where: { $0.t > here.t + 1e-9 }) {
-            // The first sample after the switch: it shows the new mode and the switch.
-            position = samples.first(where: { $0.t >= m.t })?.t ?? m.t
-        } else if let next = samples[index...].first(where: { $0.mode != here.mode }) {
+        let here = position
+        if let m = modeChanges.first(where: { $0.t > here + 1e-9 }) {
+            // The first sample that shows the new mode (a sample taken while the files were
+            // being written still reads the old one), else the first after the switch.
+            let after = samples.drop { $0.t < m.t }
+            let shows = after.prefix(while: { $0.t < m.t + 15 }).first { $0.mode == m.to }
+            position = (shows ?? after.first)?.t ?? m.t
+        } else if let next = samples[index...].first(where: { $0.mode != samples[index].mode }) {
             position = next.t
         } else {
-            state.message = .init("no mode change after \(Self.clock(here.t))")
+            state.message = .init("no mode change after \(Format.clock(here))")
             return
         }
         paused = true
-        state.message = .init("mode change at \(Self.clock(position))")
+        state.message = .init("mode change at \(Format.clock(position))")
     }
 
     override func promptDone(_ text: String) {
@@ -164,7 +169,7 @@ final class ReplayDashboard: DashboardApp {
         }
         position = min(max(t, samples.first!.t), duration)
         paused = true
-        state.message = .init("at \(Self.clock(position))")
+        state.message = .init("at \(Format.clock(position))")
     }
 
     /// "90", "1:30", "1:02:03", "12.5" → seconds.
@@ -177,11 +182,5 @@ final class ReplayDashboard: DashboardApp {
             total = total * 60 + v
         }
         return total
-    }
-
-    static func clock(_ t: Double) -> String {
-        let s = Int(min(max(t, 0), 1e12))
-        let m = s / 60
-        return "\(m):\(s % 60 < 10 ? "0" : "")\(s % 60)"
     }
 }
