@@ -60,7 +60,7 @@ extension Steertop {
 
         func run() throws {
             let resolved = try target.resolve()
-            let path = try out ?? defaultRecordingPath()
+            let path = try out ?? Locations.newRecordingPath()
             let signals = try SignalPipe([SIGINT, SIGTERM, SIGHUP])
             let session = try SteerKit.Session(targets: resolved.watch, steering: resolved.steering,
                                                throughput: try throughput.feed(for: resolved))
@@ -100,20 +100,4 @@ func signalName(_ s: Int32) -> String {
     case SIGHUP: return "SIGHUP"
     default: return "signal \(s)"
     }
-}
-
-/// recordings/steertop-YYYYmmdd-HHMMSS.jsonl (with -2, -3… when that name is taken, as
-/// when two recordings start in the same second), creating recordings/ if needed.
-func defaultRecordingPath(prefix: String = "steertop") throws -> String {
-    if case .failure(let e) = LibC.makeDirectories("recordings") {
-        throw SteerError.create(path: "recordings", errno: e)
-    }
-    let base = "recordings/\(prefix)-\(Timestamp.compact(seconds: LibC.wallClock().seconds))"
-    var path = base + ".jsonl"
-    var n = 2
-    while LibC.access(path, F_OK) {
-        path = base + "-\(n).jsonl"
-        n += 1
-    }
-    return path
 }

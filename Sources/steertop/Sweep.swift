@@ -105,7 +105,7 @@ extension Steertop {
             }
             let steeringTarget = try resolved.steeringTarget()
             let config = try modeOptions.apply(to: resolved.steering, online: steeringTarget.onlineCPUs)
-            let path = try out ?? defaultRecordingPath(prefix: "sweep")
+            let path = try out ?? Locations.newRecordingPath(prefix: "sweep")
 
             var skip = Set<SweepPlan.Step>()
             var offset = 0.0

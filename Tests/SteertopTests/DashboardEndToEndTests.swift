@@ -7,7 +7,10 @@ extension LabTests {
         @Test func liveSwitchRecordReplayResizeHangUp() throws {
             let lab = try LabFixture(pods: 2)
             let work = TemporaryDirectory()
-            let env = ["STEERTOP_STATE_DIR=\(lab.state.path)", "TERM=xterm-256color", "LANG=C.UTF-8"]
+            // Started in a directory of its own and told where recordings go: nothing lands in
+            // the repository (the binary runs from its build tree).
+            let env = ["STEERTOP_STATE_DIR=\(lab.state.path)", "STEERTOP_RECORDINGS=\(work.file("recordings"))",
+                       "TERM=xterm-256color", "LANG=C.UTF-8"]
 
             // Live on the lab with traffic.
             let live = try TmuxPane(width: 100, height: 30, command: [steertopBinary, "--traffic", "2"],
@@ -31,13 +34,13 @@ extension LabTests {
 
             // r records; a switch while recording writes a mode record; r stops.
             live.send("r")
-            #expect(live.waitFor("recording to recordings/"))
+            #expect(live.waitFor("recording to \(work.file("recordings"))/"), "the full path:\n\(live.text)")
             LibC.sleep(2.5)
             live.send("2")
             #expect(live.waitFor("switched to rps"))
             LibC.sleep(1.5)
             live.send("r")
-            #expect(live.waitFor("samples to recordings/"))
+            #expect(live.waitFor("samples to \(work.file("recordings"))/"))
             let files = try LibC.listDirectory(work.file("recordings")).get()
             #expect(files.count == 1)
             let path = work.file("recordings/" + files[0])

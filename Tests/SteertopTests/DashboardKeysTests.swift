@@ -152,6 +152,20 @@ private func word(_ text: String, _ pattern: String, _ n: Int) -> String? {
         pane.send("q")
     }
 
+    /// Started from a directory that is not the repository, `c` still finds the themes.
+    @Test func themesFromAnyDirectory() throws {
+        let work = TemporaryDirectory()
+        let pane = try TmuxPane(width: 100, height: 30,
+                                command: [steertopBinary, "replay", repositoryRoot + "/recordings/example-lab-sweep.jsonl"],
+                                environment: ["TERM=xterm-256color", "LANG=C.UTF-8"], directory: work.path)
+        #expect(pane.waitFor("REPLAY"), "\(pane.text)")
+        pane.send("c")
+        #expect(pane.waitFor("theme high-contrast"), "\(pane.text)")
+        pane.send("c")
+        #expect(pane.waitFor("theme monochrome"), "\(pane.text)")
+        pane.send("q")
+    }
+
     /// One clock for the header, the status line and jumps, in one format, that keeps
     /// ticking after a pause and a jump; after `m` the header's mode is the switch's.
     @Test func replayKeepsOneClock() throws {

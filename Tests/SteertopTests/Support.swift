@@ -31,7 +31,8 @@ final class TestState {
     let dir = TemporaryDirectory()
     var path: String { dir.path }
     var environment: [String] {
-        LibC.currentEnvironment().filter { !$0.hasPrefix("STEERTOP_STATE_DIR=") } + ["STEERTOP_STATE_DIR=\(dir.path)"]
+        LibC.currentEnvironment().filter { !$0.hasPrefix("STEERTOP_STATE_DIR=") && !$0.hasPrefix("STEERTOP_RECORDINGS=") }
+            + ["STEERTOP_STATE_DIR=\(dir.path)", "STEERTOP_RECORDINGS=\(dir.path)/recordings"]
     }
 }
 

@@ -157,10 +157,9 @@ public struct Theme: Equatable, Sendable {
         return parse(builtinSource, name: "default", file: "(built-in)", base: nil, warnings: &warnings)
     }()
 
-    /// Where `load` looks for a theme given by name, in order.
-    public static let standardDirectories = [
-        "themes", "/etc/steertop/themes", "/usr/local/share/steertop/themes", "/usr/share/steertop/themes",
-    ]
+    /// Where `load` looks for a theme given by name, in order (Locations.themeDirectories:
+    /// never the current directory).
+    public static var standardDirectories: [String] { Locations.themeDirectories }
 
     /// The result of `load`.
     public struct Loaded: Equatable, Sendable {

@@ -28,19 +28,6 @@ struct DisplayOptions: ParsableArguments {
         if let noColor = LibC.environment("NO_COLOR"), !noColor.isEmpty { return ColourSupport.none }
         return nil
     }
-
-    /// Where themes are looked for: $STEERTOP_THEMES, ./themes, the repository's themes/
-    /// beside the build (…/.build/<triple>/release/steertop), then the system places.
-    static var themeDirectories: [String] {
-        var dirs: [String] = []
-        if let env = LibC.environment("STEERTOP_THEMES"), !env.isEmpty { dirs.append(env) }
-        dirs.append("themes")
-        if let exe = LibC.readLink("/proc/self/exe") {
-            let parts = exe.split(separator: "/").dropLast()
-            if parts.count >= 3 { dirs.append("/" + parts.dropLast(3).joined(separator: "/") + "/themes") }
-        }
-        return dirs + Theme.standardDirectories.dropFirst()
-    }
 }
 
 /// The terminal must be one a dashboard can draw on: checked before curses starts, so the
@@ -85,8 +72,8 @@ class DashboardApp {
         // Signals first: SIGINT, SIGTERM, SIGHUP (a dropped SSH session) and SIGQUIT (^\) end the loop
         // cleanly; SIGWINCH is left to curses, which turns it into a .resize key.
         signals = try SignalPipe([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
-        catalog = ThemeCatalog(directories: DisplayOptions.themeDirectories)
-        let loaded = Theme.load(nameOrPath: display.theme, searchDirectories: DisplayOptions.themeDirectories)
+        catalog = ThemeCatalog(directories: Locations.themeDirectories)
+        let loaded = Theme.load(nameOrPath: display.theme, searchDirectories: Locations.themeDirectories)
         do {
             backend = try CursesBackend(colours: display.colourCap)
         } catch {

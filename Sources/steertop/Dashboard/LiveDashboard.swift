@@ -192,7 +192,7 @@ final class LiveDashboard: DashboardApp {
             return
         }
         do {
-            let path = try defaultRecordingPath()
+            let path = try Locations.newRecordingPath()
             var header = session.header(interval: interval, argv: CommandLine.arguments, version: Steertop.version)
             header.started = Timestamp.now()
             recorder = try RecordingWriter(creating: path, header: header)
