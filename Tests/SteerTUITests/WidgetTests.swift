@@ -94,3 +94,40 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("+") && $0.contains("quieter interface") })
     }
 }
+
+/// Drops and squeezes stay named for a minute, with the CPU and how long ago.
+@Suite struct PressureTests {
+    func sample(t: Double, drops: [Int] = [], squeeze: [Int] = []) -> Sample {
+        var s = Sample()
+        s.t = t
+        s.softnet = (0..<4).map { cpu in
+            SoftnetRates(cpu: cpu, processed: 10, dropped: drops.contains(cpu) ? 5 : 0,
+                         timeSqueeze: squeeze.contains(cpu) ? 1 : 0, receivedRPS: 0, flowLimit: 0)
+        }
+        return s
+    }
+
+    @Test func recentKeepsTheLatestOfEachCPUWithinTheWindow() {
+        let samples = [sample(t: 0, drops: [1]), sample(t: 10, drops: [3], squeeze: [2]), sample(t: 15),
+                       sample(t: 20, drops: [3]), sample(t: 70)]
+        #expect(Pressure.recent(in: samples) == [
+            Pressure(cpu: 3, kind: .drops, secondsAgo: 50),
+            Pressure(cpu: 2, kind: .squeeze, secondsAgo: 60),
+        ])
+        #expect(Pressure.recent(in: samples.prefix(4)) == [
+            Pressure(cpu: 3, kind: .drops, secondsAgo: 0),
+            Pressure(cpu: 2, kind: .squeeze, secondsAgo: 10),
+            Pressure(cpu: 1, kind: .drops, secondsAgo: 20),
+        ])
+        #expect(Pressure.recent(in: [Sample]()).isEmpty)
+    }
+
+    @Test func theCPUPanelNamesThem() {
+        var st = Samples.state(cpus: 16)
+        st.pressure = [Pressure(cpu: 3, kind: .drops, secondsAgo: 0), Pressure(cpu: 5, kind: .drops, secondsAgo: 12.4),
+                       Pressure(cpu: 2, kind: .squeeze, secondsAgo: 7)]
+        let b = Samples.frame(st, 200, 60)
+        #expect(b.line(1).contains("drops cpu3 now, cpu5 12s ago"), "\(b.line(1))")
+        #expect(b.line(1).contains("squeeze cpu2 7s ago"), "\(b.line(1))")
+    }
+}

@@ -220,8 +220,21 @@ enum CPUPanel {
         }
         segs.append(Segment("busiest cpu\(busiest.id) \(Format.percent(busiest.busy))% \(busiest.dominant)", p[.text], priority: 2))
         segs.append(Segment("avg idle \(Format.percent(idle / Double(figs.count)))%", p[.text], priority: 2))
-        if dropping > 0 { segs.append(Segment("drops on \(dropping) cpu\(dropping == 1 ? "" : "s")", p[.drop], priority: 1)) }
-        if squeezed > 0 { segs.append(Segment("squeeze on \(squeezed) cpu\(squeezed == 1 ? "" : "s")", p[.squeeze], priority: 3)) }
+        if ctx.state.pressure.isEmpty {
+            if dropping > 0 { segs.append(Segment("drops on \(dropping) cpu\(dropping == 1 ? "" : "s")", p[.drop], priority: 1)) }
+            if squeezed > 0 { segs.append(Segment("squeeze on \(squeezed) cpu\(squeezed == 1 ? "" : "s")", p[.squeeze], priority: 3)) }
+        } else {
+            // Named for a minute after it happened: "drops cpu3 now, cpu5 12s ago".
+            for (kind, word, role, priority) in [(Pressure.Kind.drops, "drops", Role.drop, 1), (.squeeze, "squeeze", .squeeze, 3)] {
+                let hits = ctx.state.pressure.filter { $0.kind == kind }
+                guard !hits.isEmpty else { continue }
+                var text = word + " " + hits.prefix(3).map { h in
+                    "cpu\(h.cpu) " + (h.secondsAgo < 0.5 ? "now" : "\(Format.trimmed(h.secondsAgo.rounded()))s ago")
+                }.joined(separator: ", ")
+                if hits.count > 3 { text += " +\(hits.count - 3)" }
+                segs.append(Segment(text, p[role], priority: priority))
+            }
+        }
         return segs
     }
 

@@ -155,6 +155,17 @@ enum Chrome {
         }
         line("?", "close this help")
         line("q", "quit")
+        // What the columns and labels mean, for whoever reads them the first time.
+        lines.append([])
+        lines.append([Span("what the panels show", key)])
+        line("busy", "100 - idle %: usr sys irq soft, shares of the core")
+        line("NET_RX/s", "receive softirqs a second on the core")
+        line("drop/s  D", "packets its backlog dropped (netdev_max_backlog)")
+        line("sqz/s   S", "NET_RX out of budget or time (time squeeze)")
+        line("rps_cpus", "CPUs RPS spreads a queue to; off: none")
+        line("flow_cnt", "rps_flow_cnt: the queue's RFS flow table")
+        line("sock_flow", "rps_sock_flow_entries: RFS's global table")
+        line("pod1/t1/6", "an iperf3 stream: source / test / stream")
 
         let textWidth = lines.map { $0.reduce(0) { $0 + Format.width($1.text) } }.max() ?? 0
         let w = min(area.width - 2, textWidth + 4)

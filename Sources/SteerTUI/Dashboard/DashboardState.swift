@@ -84,6 +84,9 @@ public struct DashboardState: Equatable, Sendable {
     public var showHelp = false
     /// netns name -> pod name, for the namespaces that are known to belong to a pod.
     public var podNames: [String: String] = [:]
+    /// Drops and squeezes of the last minute up to the sample shown (Pressure.recent);
+    /// empty: the CPU panel counts those of the sample shown only.
+    public var pressure: [Pressure] = []
     /// Lines of a replayed recording that could not be parsed.
     public var malformedLines = 0
     /// The first CPU shown when not all fit (rounded down to the start of its row; the

@@ -54,11 +54,11 @@ enum InterfacesPanel {
         }
     }
 
-    /// rps_cpus as a CPU list: "0-3,5"; "-" for an empty mask; "?" where unreadable.
+    /// rps_cpus as a CPU list: "0-3,5"; "off" for an empty mask (RPS off); "?" where unreadable.
     static func rpsText(_ q: QueueState) -> (String, Kind) {
         guard let mask = q.rpsCPUs else { return ("?", .unknown) }
         guard let set = CPUSet(mask: mask) else { return (mask, .unknown) }
-        return set.isEmpty ? ("-", .empty) : (set.list, .cpus)
+        return set.isEmpty ? ("off", .empty) : (set.list, .cpus)
     }
 
     static func queueCount(_ ifaces: [InterfaceSample]) -> Int {

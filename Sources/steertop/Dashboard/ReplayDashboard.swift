@@ -93,6 +93,7 @@ final class ReplayDashboard: DashboardApp {
         let s = samples[i]
         state.sample = s
         state.throughputHistory = samples[max(0, i - 599)...i].map { $0.totalBps ?? 0 }
+        state.pressure = Pressure.recent(in: samples[max(0, i - 120)...i])
         state.mode = s.mode
         state.modeDetail = ""
         // One clock: the cursor, which the header, the status line and jumps all show.
