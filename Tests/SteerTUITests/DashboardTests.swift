@@ -23,15 +23,15 @@ import SteerKit
             "iperf-server-1 cn… eth0              1175.0    100k rx-0      0-1           2048",
             "cni-1002           eth0               783.3   66.7k rx-0      off              0",
             "─ Throughput · total 4.61 Gb/s · 4 streams · 1 stale · 1 failed ────────────────",
-            "pod0:5201  2.30 Gb/s                               ▁▃▆█                     ▁▃▆█",
-            "pod1:5202  2.31 Gb/s                            ▂▄▇████                  ▂▄▇████",
-            "pod2:5203   0.0 Mb/s stale                  ▁▃▅████████              ▁▃▅████████",
-            "pod3:5204   0.0 Mb/s connection refused… ▁▄▆███████████           ▁▄▆███████████",
-            "                                         ██████████████        ▂▅▇██████████████",
-            "                                         ██████████████    ▁▃▆██████████████████",
-            "                                         ██████████████ ▂▄▇█████████████████████",
-            "                                         ███████████████████████████████████████",
-            "total      4.61 Gb/s                     ███████████████████████████████████████",
+            "pod0:5201  2.30 Gb/s ████████████████▉    9.92 Gb/s   ▃     │                  ▃",
+            "pod1:5202  2.31 Gb/s █████████████████              ▆██     │              ▂▄▆██",
+            "pod2:5203  0.00 Gb/s stale                          ███     │          ▁▃▅██████",
+            "pod3:5204  0.00 Gb/s connection refus…              ███     │       ▂▄▇█████████",
+            "                                                    ███     │   ▁▄▆█████████████",
+            "                                                    ███     │▃▅▇████████████████",
+            "                                                    ███  ▂▄▆████████████████████",
+            "                                          1.28 Gb/s ███▅████████████████████████",
+            "total      4.61 Gb/s                           -28s ────────┴rps────────────────",
             "switched to rps at 12:03:04: 8 files written                             ? help ",
         ])
     }
@@ -58,11 +58,11 @@ import SteerKit
             "iperf-server-1 cn… eth0              1175.0    100k rx-0      0-1           2048",
             "cni-1002           eth0               783.3   66.7k rx-0      off              0",
             "─ Throughput · total 4.61 Gb/s · 4 streams · 1 stale · 1 failed ────────────────",
-            "pod0:5201  2.30 Gb/s                             ▁▃▄▅▇█                   ▁▃▄▅▇█",
-            "pod1:5202  2.31 Gb/s                       ▂▃▄▆▇███████             ▂▃▄▆▇███████",
-            "pod2:5203   0.0 Mb/s stale               ▇█████████████      ▁▂▃▄▆▇█████████████",
-            "pod3:5204   0.0 Mb/s connection refused… ██████████████▁▂▃▅▆▇███████████████████",
-            "total      4.61 Gb/s                     ███████████████████████████████████████",
+            "pod0:5201  2.30 Gb/s ████████████████▉    9.92 Gb/s ▃▄▅     │              ▁▂▃▄▅",
+            "pod1:5202  2.31 Gb/s █████████████████              ███     │       ▁▂▃▄▆▇██████",
+            "pod2:5203  0.00 Gb/s stale                          ███     │▁▂▄▅▆▇█████████████",
+            "pod3:5204  0.00 Gb/s connection refus…    1.28 Gb/s ███▃▄▅▆▇████████████████████",
+            "total      4.61 Gb/s                           -28s ────────┴rps────────────────",
             "switched to rps at 12:03:04: 8 files written                             ? help ",
         ])
         #expect(layout.cpu == .full && layout.interfaces == .full && layout.throughput == .full)
@@ -95,9 +95,9 @@ import SteerKit
             "iperf-server-0 cn… eth0              2350.0    200k rx-0      0-1           2048",
             "+38 quieter interfaces                                                          ",
             "─ Throughput · total 14.05 Gb/s · 8 streams · 1 stale · 1 failed ───────────────",
-            "pod0:5201  2.30 Gb/s                         ▁▂▃▃▄▅▆▆▇█               ▁▂▃▃▄▅▆▆▇█",
-            "+7 more streams                          ▆▇▇███████████     ▁▂▃▃▄▅▆▇▇███████████",
-            "total     14.05 Gb/s                     ██████████████▅▆▇██████████████████████",
+            "pod0:5201  2.30 Gb/s ████████████████▌    9.92 Gb/s ▄▅▆                  ▁▂▃▄▄▅▆",
+            "+7 more streams                                     ███        ▁▂▂▃▄▅▆▇▇████████",
+            "total     14.05 Gb/s                      1.28 Gb/s ███▂▃▄▅▅▆▇██████████████████",
             "switched to rps at 12:03:04: 8 file…  ● REC steertop-0412.jsonl 123 lines 46 KB ",
         ])
         #expect(layout.cpu == .shortened && layout.interfaces == .shortened && layout.throughput == .shortened)
@@ -134,18 +134,18 @@ import SteerKit
             "iperf-server-0 cni-1000                       eth0              2350.0    200k rx-0      0-1                        2048",
             "iperf-server-1 cni-1001                       eth0              1175.0    100k rx-0      0-1                        2048",
             "cni-1002                                      eth0               783.3   66.7k rx-0      off                           0",
-            "─ Throughput · total 4.61 Gb/s · 4 streams · 1 stale · 1 failed · max 9.20 Gb/s over 75s ───────────────────────────────",
-            "pod0:5201  2.30 Gb/s                                               ▂▅█                      ▂▅█                      ▂▅█",
-            "pod1:5202  2.31 Gb/s                                            ▂▅▇███                   ▂▅▇███                   ▂▅▇███",
-            "pod2:5203   0.0 Mb/s stale                                   ▁▄▇██████                ▁▄▇██████                ▁▄▇██████",
-            "pod3:5204   0.0 Mb/s connection refused by …               ▃▆█████████              ▃▆█████████              ▃▆█████████",
-            "                                                        ▃▆████████████           ▃▆████████████           ▃▆████████████",
-            "                                                     ▂▅███████████████        ▂▅███████████████        ▂▅███████████████",
-            "                                                  ▁▄▇█████████████████     ▁▄▇█████████████████     ▁▄▇█████████████████",
-            "                                               ▁▄▇████████████████████  ▁▄▇████████████████████  ▁▄▇████████████████████",
-            "                                             ▃▆███████████████████████▃▆███████████████████████▃▆███████████████████████",
-            "                                             ███████████████████████████████████████████████████████████████████████████",
-            "total      4.61 Gb/s                         ███████████████████████████████████████████████████████████████████████████",
+            "─ Throughput · total 4.61 Gb/s · 4 streams · 1 stale · 1 failed · max 9.20 Gb/s over 64s ───────────────────────────────",
+            "pod0:5201  2.30 Gb/s ███████████████████▉     9.92 Gb/s              ▁                        ▁     │                  ▁",
+            "pod1:5202  2.31 Gb/s ████████████████████                         ▁▄▇█                     ▁▄▇█     │               ▁▄▇█",
+            "pod2:5203  0.00 Gb/s stale                                     ▁▃▆████                  ▁▃▆████     │            ▁▃▆████",
+            "pod3:5204  0.00 Gb/s connection refused …                    ▃▆███████                ▃▆███████     │          ▃▆███████",
+            "                                                          ▃▆██████████             ▃▆██████████     │       ▃▆██████████",
+            "                                                        ▅█████████████          ▂▅█████████████     │    ▂▅█████████████",
+            "                                                        ██████████████       ▂▅████████████████     │ ▂▅████████████████",
+            "                                                        ██████████████    ▂▅▇██████████████████    ▂▅▇██████████████████",
+            "                                                        ██████████████ ▁▄▇█████████████████████ ▁▄▇█████████████████████",
+            "                                              1.28 Gb/s ██████████████▇████████████████████████▇████████████████████████",
+            "total      4.61 Gb/s                               -64s ────────────────────────────────────────────┴rps────────────────",
             "switched to rps at 12:03:04: 8 files written                                                                     ? help ",
         ])
     }
@@ -205,16 +205,16 @@ import SteerKit
             "cni-1029                                         eth0                78.3   6.67k rx-0      off                                             0                                                           ",
             "cni-1030                                         eth0                75.8   6.45k rx-0      0-1                                          2048                                                           ",
             "+8 quieter interfaces                                                                                                                                                                                   ",
-            "─ Throughput · total 14.05 Gb/s · 8 streams · 1 stale · 1 failed · max 9.20 Gb/s over 155s ─────────────────────────────────────────────────────────────────────────────────────────────────────────────",
-            "pod0:5201  2.30 Gb/s                          ▁▃▆█                     ▁▃▆█                     ▁▃▆█                     ▁▃▆█                     ▁▃▆█                     ▁▃▆█                     ▁▃▆█",
-            "pod1:5202  2.31 Gb/s                         ▇████                  ▂▄▇████                  ▂▄▇████                  ▂▄▇████                  ▂▄▇████                  ▂▄▇████                  ▂▄▇████",
-            "pod2:5203   0.0 Mb/s stale                   █████              ▁▃▅████████              ▁▃▅████████              ▁▃▅████████              ▁▃▅████████              ▁▃▅████████              ▁▃▅████████",
-            "pod3:5204   0.0 Mb/s connection refused by … █████           ▁▄▆███████████           ▁▄▆███████████           ▁▄▆███████████           ▁▄▆███████████           ▁▄▆███████████           ▁▄▆███████████",
-            "pod4:5205  2.34 Gb/s                         █████        ▂▅▇██████████████        ▂▅▇██████████████        ▂▅▇██████████████        ▂▅▇██████████████        ▂▅▇██████████████        ▂▅▇██████████████",
-            "pod5:5206  2.36 Gb/s                         █████    ▁▃▆██████████████████    ▁▃▆██████████████████    ▁▃▆██████████████████    ▁▃▆██████████████████    ▁▃▆██████████████████    ▁▃▆██████████████████",
-            "pod6:5207  2.37 Gb/s                         █████ ▂▄▇█████████████████████ ▂▄▇█████████████████████ ▂▄▇█████████████████████ ▂▄▇█████████████████████ ▂▄▇█████████████████████ ▂▄▇█████████████████████",
-            "pod7:5208  2.38 Gb/s                         ███████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████",
-            "total     14.05 Gb/s                         ███████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████████",
+            "─ Throughput · total 14.05 Gb/s · 8 streams · 1 stale · 1 failed · max 9.20 Gb/s over 144s ─────────────────────────────────────────────────────────────────────────────────────────────────────────────",
+            "pod0:5201  2.30 Gb/s ███████████████████▍     9.92 Gb/s                   ▃                        ▃                        ▃                        ▃                        ▃     │                  ▃",
+            "pod1:5202  2.31 Gb/s ███████████████████▌                             ▂▄▆██                    ▂▄▆██                    ▂▄▆██                    ▂▄▆██                    ▂▄▆██     │              ▂▄▆██",
+            "pod2:5203  0.00 Gb/s stale                                        ▁▃▅██████                ▁▃▅██████                ▁▃▅██████                ▁▃▅██████                ▁▃▅██████     │          ▁▃▅██████",
+            "pod3:5204  0.00 Gb/s connection refused …                      ▂▄▇█████████             ▂▄▇█████████             ▂▄▇█████████             ▂▄▇█████████             ▂▄▇█████████     │       ▂▄▇█████████",
+            "pod4:5205  2.34 Gb/s ███████████████████▊                  ▁▄▆█████████████         ▁▄▆█████████████         ▁▄▆█████████████         ▁▄▆█████████████         ▁▄▆█████████████     │   ▁▄▆█████████████",
+            "pod5:5206  2.36 Gb/s ███████████████████▉               ▃▅▇████████████████      ▃▅▇████████████████      ▃▅▇████████████████      ▃▅▇████████████████      ▃▅▇████████████████     │▃▅▇████████████████",
+            "pod6:5207  2.37 Gb/s ███████████████████▉               ███████████████████  ▂▄▆████████████████████  ▂▄▆████████████████████  ▂▄▆████████████████████  ▂▄▆████████████████████  ▂▄▆████████████████████",
+            "pod7:5208  2.38 Gb/s ████████████████████     1.28 Gb/s ███████████████████▅████████████████████████▅████████████████████████▅████████████████████████▅████████████████████████▅████████████████████████",
+            "total     14.05 Gb/s                              -144s ────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┴rps────────────────",
             "switched to rps at 12:03:04: 8 files written                                                                                                         ● REC steertop-0412.jsonl 123 lines 46 KB · ? help ",
         ])
         #expect(layout.cpu == .full && layout.interfaces == .shortened && layout.throughput == .full)
@@ -311,11 +311,11 @@ import SteerKit
             "iperf-s│ what the panels show                                           │   2048",
             "cni-100│ busy        100 - idle %: usr sys irq soft, shares of the core │      0",
             "─ Throu│ NET_RX/s    receive softirqs a second on the core              │───────",
-            "pod0:52│ drop/s  D   packets its backlog dropped (netdev_max_backlog)   │ ▁▃▄▅▇█",
-            "pod1:52│ sqz/s   S   NET_RX out of budget or time (time squeeze)        │███████",
+            "pod0:52│ drop/s  D   packets its backlog dropped (netdev_max_backlog)   │  ▁▂▃▄▅",
+            "pod1:52│ sqz/s   S   NET_RX out of budget or time (time squeeze)        │▇██████",
             "pod2:52│ rps_cpus    CPUs RPS spreads a queue to; off: none             │███████",
             "pod3:52│ flow_cnt    rps_flow_cnt: the queue's RFS flow table           │███████",
-            "total  │ sock_flow   rps_sock_flow_entries: RFS's global table          │███████",
+            "total  │ sock_flow   rps_sock_flow_entries: RFS's global table          │───────",
             "cannot └────────────────────────────────────────────────────────────────┘s cni-…",
             "switch to rfs+ failed at 12:04:00: permission denied                     ? help ",
         ])
@@ -347,11 +347,11 @@ import SteerKit
             "iperf-s│ drop/s  D   packets its backlog dropped (netdev_max_backlog)   │   2048",
             "cni-100│ sqz/s   S   NET_RX out of budget or time (time squeeze)        │      0",
             "─ Throu│ rps_cpus    CPUs RPS spreads a queue to; off: none             │───────",
-            "pod0:52│ flow_cnt    rps_flow_cnt: the queue's RFS flow table           │ ▁▃▄▅▇█",
-            "pod1:52│ sock_flow   rps_sock_flow_entries: RFS's global table          │███████",
+            "pod0:52│ flow_cnt    rps_flow_cnt: the queue's RFS flow table           │  ▁▂▃▄▅",
+            "pod1:52│ sock_flow   rps_sock_flow_entries: RFS's global table          │▇██████",
             "pod2:52│ pod1/t1/6   an iperf3 stream: source / test / stream           │███████",
             "pod3:52└────────────────────────────────────────────────────────────────┘███████",
-            "total      4.61 Gb/s                     ███████████████████████████████████████",
+            "total      4.61 Gb/s                           -28s ────────┴rps────────────────",
             "                                             3 malformed lines skipped · ? help ",
         ])
     }
@@ -378,15 +378,15 @@ import SteerKit
             "iperf-server-1 cn~ eth0              1175.0    100k rx-0      0-1           2048",
             "cni-1002           eth0               783.3   66.7k rx-0      off              0",
             "- Throughput | total 4.61 Gb/s | 4 streams | 1 stale | 1 failed ----------------",
-            "pod0:5201  2.30 Gb/s                               .=*@                     .=*@",
-            "pod1:5202  2.31 Gb/s                            :+#@@@@                  :+#@@@@",
-            "pod2:5203   0.0 Mb/s stale                  .-*@@@@@@@@              .-*@@@@@@@@",
-            "pod3:5204   0.0 Mb/s connection refused~ :=#@@@@@@@@@@@           :=#@@@@@@@@@@@",
-            "                                         @@@@@@@@@@@@@@        -+%@@@@@@@@@@@@@@",
-            "                                         @@@@@@@@@@@@@@    .=*@@@@@@@@@@@@@@@@@@",
-            "                                         @@@@@@@@@@@@@@ :+%@@@@@@@@@@@@@@@@@@@@@",
-            "                                         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
-            "total      4.61 Gb/s                     @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+            "pod0:5201  2.30 Gb/s ################=    9.92 Gb/s  .-     |                 .-",
+            "pod1:5202  2.31 Gb/s #################              #@@     |              :+#@@",
+            "pod2:5203  0.00 Gb/s stale                          @@@     |          .=*@@@@@@",
+            "pod3:5204  0.00 Gb/s connection refus~              @@@     |       -+%@@@@@@@@@",
+            "                                                    @@@     |   :=#@@@@@@@@@@@@@",
+            "                                                    @@@     .-*%@@@@@@@@@@@@@@@@",
+            "                                                    @@@  :+#@@@@@@@@@@@@@@@@@@@@",
+            "                                          1.28 Gb/s @@@*@@@@@@@@@@@@@@@@@@@@@@@@",
+            "total      4.61 Gb/s                           -28s --------|rps----------------",
             "switched to rps at 12:03:04: 8 files written                             ? help ",
         ])
         #expect(b.lines.allSatisfy { $0.unicodeScalars.allSatisfy(\.isASCII) })
@@ -410,15 +410,15 @@ import SteerKit
             "iperf-server-1 cn… eth0              1175.0    100k rx-0      0-1           2048",
             "cni-1002           eth0               783.3   66.7k rx-0      off              0",
             "─ Throughput · total 4.61 Gb/s · 4 streams · 1 stale · 1 failed ────────────────",
-            "pod0:5201  2.30 Gb/s                               ▁▃▆█                     ▁▃▆█",
-            "pod1:5202  2.31 Gb/s                            ▂▄▇████                  ▂▄▇████",
-            "pod2:5203   0.0 Mb/s stale                  ▁▃▅████████              ▁▃▅████████",
-            "pod3:5204   0.0 Mb/s connection refused… ▁▄▆███████████           ▁▄▆███████████",
-            "                                         ██████████████        ▂▅▇██████████████",
-            "                                         ██████████████    ▁▃▆██████████████████",
-            "                                         ██████████████ ▂▄▇█████████████████████",
-            "                                         ███████████████████████████████████████",
-            "total      4.61 Gb/s                     ███████████████████████████████████████",
+            "pod0:5201  2.30 Gb/s ████████████████▉    9.92 Gb/s   ▃     │                  ▃",
+            "pod1:5202  2.31 Gb/s █████████████████              ▆██     │              ▂▄▆██",
+            "pod2:5203  0.00 Gb/s stale                          ███     │          ▁▃▅██████",
+            "pod3:5204  0.00 Gb/s connection refus…              ███     │       ▂▄▇█████████",
+            "                                                    ███     │   ▁▄▆█████████████",
+            "                                                    ███     │▃▅▇████████████████",
+            "                                                    ███  ▂▄▆████████████████████",
+            "                                          1.28 Gb/s ███▅████████████████████████",
+            "total      4.61 Gb/s                           -28s ────────┴rps────────────────",
             "switched to rps at 12:03:04: 8 files written                             ? help ",
         ])
         #expect(b.styles(row: 2).allSatisfy { $0.fg == .default && $0.bg == .default })
@@ -546,7 +546,7 @@ import SteerKit
 
     @Test func staleAndFailedStreamsAreDimmedWithTheirReason() {
         let b = Samples.frame(Samples.state(cpus: 2), 80, 24)
-        #expect(b.line(16).hasPrefix("pod2:5203   0.0 Mb/s stale "))
+        #expect(b.line(16).hasPrefix("pod2:5203  0.00 Gb/s stale "))
         // id (9 cells), rate (10), reason: all dimmed.
         for range in [0..<9, 10..<20, 21..<26] { #expect(b.styles(row: 16)[range].allSatisfy { $0 == p[.stale] }) }
         #expect(b[21, 17].style == p[.error].adding(.dim))
@@ -565,8 +565,9 @@ import SteerKit
             let h = DashboardView.allocate(figs: figs(96), ifaces: ifaces, streams: streams, width: 80, rows: rows, layout: &l)
             return ([l.cpu, l.interfaces, l.throughput], h)
         }
-        // All there is: 96 CPU rows, 40 interfaces (43 queues), 8 streams and a sparkline 8 rows taller.
-        #expect(layout(200) == ([.full, .full, .full], [97, 45, 18]))  // one core a row
+        // All there is: 96 CPU rows, 40 interfaces (43 queues), 8 streams, and every row left
+        // over to the throughput chart: no row stays blank.
+        #expect(layout(200) == ([.full, .full, .full], [97, 45, 58]))  // one core a row
         #expect(layout(60) == ([.full, .shortened, .full], [33, 17, 10]))       // interfaces first
         #expect(layout(45) == ([.full, .shortened, .shortened], [33, 5, 7]))    // then the streams
         #expect(layout(20) == ([.shortened, .shortened, .shortened], [11, 5, 4]))  // then the CPU window
@@ -628,7 +629,7 @@ import SteerKit
             "iperf-server-0 cn… eth0              2350.0    200k rx-0      0-1           2048",
             "iperf-server-1 cn… eth0              1175.0    100k rx-0      0-1           2048",
             "cni-1002           eth0               783.3   66.7k rx-0      off              0",
-            "─ Throughput · total 2.30 Gb/s · 1 stream · max 9.20 Gb/s over 39s ─────────────",
+            "─ Throughput · total 2.30 Gb/s · 1 stream · max 9.20 Gb/s over 28s ─────────────",
         ])
         #expect(b[62, 8].style == Theme.builtin.palette(.c256)[.warn])
     }

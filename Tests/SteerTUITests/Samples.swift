@@ -66,6 +66,7 @@ enum Samples {
         st.modeDetail = "rps_cpus 0-3 · flow 4096"
         // A ramp that climbs for 24 ticks and falls back: 2 to 9.2 Gb/s.
         st.throughputHistory = (0..<300).map { 2e9 + 3e8 * Double($0 % 25) }
+        st.modeMarks = [.init(index: 280, mode: "rps")]
         st.podNames = ["cni-1000": "iperf-server-0", "cni-1001": "iperf-server-1"]
         st.switchStatus = .init(target: "rps", phase: .ok, message: "8 files written", time: "12:03:04")
         return st

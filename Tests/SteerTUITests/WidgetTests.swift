@@ -131,3 +131,28 @@ import Testing
         #expect(b.line(1).contains("squeeze cpu2 7s ago"), "\(b.line(1))")
     }
 }
+
+/// The throughput chart is the total's, zoomed to its range, with mode changes marked.
+@Suite struct ThroughputChartTests {
+    @Test func zoomedAxisAndModeMarks() {
+        var st = Samples.state(cpus: 2, streams: 2)
+        // 9.0 to 9.9 Gb/s: a 10% change must fill the chart, not sit on one row above zero.
+        st.throughputHistory = (0..<60).map { $0 < 30 ? 9.0e9 : 9.9e9 }
+        st.modeMarks = [.init(index: 30, mode: "rfs")]
+        let b = Samples.frame(st, 100, 30)
+        let lines = b.lines
+        let top = lines.firstIndex { $0.hasPrefix("─ Throughput") }!
+        let chart = Array(lines[(top + 1)...].prefix(while: { !$0.hasPrefix("switched") }))
+        // The y-axis labels: the ceiling above 9.9 and the floor below 9.0, not 0.
+        #expect(chart.first!.contains("10.10 Gb/s"), "\(chart)")
+        #expect(chart.dropLast().last!.contains("8.80 Gb/s"), "\(chart)")
+        // The time axis: the span on the left, the switch to rfs where it happened.
+        let axis = chart.last!
+        #expect(axis.contains("-44s ─") && axis.contains("┴rfs"), "\(axis)")
+        let mark = axis.distance(of: "┴rfs")!
+        // Before the mark the bars are low (9.0: the bottom rows), after it high (9.9).
+        let high = Array(chart[2]), low = Array(chart[chart.count - 4])
+        #expect(high[mark + 2] != " " && high[mark - 3] == " ", "\(chart)")
+        #expect(low[mark - 3] != " ", "\(chart)")
+    }
+}

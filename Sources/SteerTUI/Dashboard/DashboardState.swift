@@ -65,6 +65,8 @@ public struct DashboardState: Equatable, Sendable {
     /// Total iperf3 throughput in bits/s, one value per tick, oldest first (the app keeps
     /// as many as the widest sparkline could show; the view takes the newest that fit).
     public var throughputHistory: [Double] = []
+    /// Where the mode changed in `throughputHistory`, marked on the chart's time axis.
+    public var modeMarks: [ModeMark] = []
     /// The steering mode in force: baseline, rps, rps+, rfs, rfs+, custom or unknown.
     public var mode = "unknown"
     /// What the mode amounts to, e.g. "rps_cpus 0-3 · flow 32768"; may be "".
@@ -94,6 +96,33 @@ public struct DashboardState: Equatable, Sendable {
     public var cpuScroll = 0
 
     public init() {}
+
+    /// A change of mode between two values of `throughputHistory`.
+    public struct ModeMark: Equatable, Sendable {
+        /// The index in `throughputHistory` of the first value in the new mode.
+        public var index: Int
+        public var mode: String
+
+        public init(index: Int, mode: String) { self.index = index; self.mode = mode }
+    }
+
+    /// How many samples the history views take: the widest chart, and a minute of
+    /// pressure at the shortest interval.
+    public static let historyWindow = 600
+
+    /// Takes what the history views show from `samples`, oldest first, ending at the
+    /// sample shown: the throughput chart, its mode marks, and the last minute's pressure.
+    public mutating func showHistory<C: BidirectionalCollection>(_ samples: C) where C.Element == Sample {
+        let window = samples.suffix(Self.historyWindow)
+        throughputHistory = window.map { $0.totalBps ?? 0 }
+        modeMarks = []
+        var previous: String?
+        for (i, s) in window.enumerated() {
+            if let previous, s.mode != previous { modeMarks.append(ModeMark(index: i, mode: s.mode)) }
+            previous = s.mode
+        }
+        pressure = Pressure.recent(in: window.suffix(121))
+    }
 
     /// The iperf3 streams of the sample shown.
     public var streams: [StreamRate] { sample?.streams ?? [] }

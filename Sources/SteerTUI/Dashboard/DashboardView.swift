@@ -15,7 +15,7 @@ import SteerKit
 /// the interfaces table (queues with the same settings merge first), then the stream
 /// list, shorten to a few rows ending in "+N more"; the CPU panel shows a scrolling window of cores (PgUp/PgDn, range in its
 /// title) down to 4 rows; then the throughput panel, the interfaces panel and last the
-/// CPU panel collapse to a one-line summary. Rows left over make the sparkline taller.
+/// CPU panel collapse to a one-line summary. Rows left over make the throughput chart taller.
 public enum DashboardView {
     public static let minimumSize = Size(width: 60, height: 15)
 
@@ -147,7 +147,8 @@ public enum DashboardView {
         }
         give(0, upTo: cpuAll)
         give(1, upTo: ifLimit)
-        give(2, upTo: tpFull + ThroughputPanel.growth)
+        // Whatever is left makes the throughput chart taller: no row stays blank.
+        give(2, upTo: Int.max)
 
         func form(_ height: Int, _ full: Int) -> Layout.Form { height == 1 ? .summary : (height < full ? .shortened : .full) }
         layout.cpu = form(h[0], cpuAll)

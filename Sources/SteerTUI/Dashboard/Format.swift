@@ -67,9 +67,13 @@ public enum Format {
     }
 
     /// A bit rate for people: "941.2 Mb/s" below 1 Gb/s, "9.41 Gb/s" above.
-    static func bitRate(_ bps: Double) -> String {
+    static func bitRate(_ bps: Double) -> String { bitRate(bps, as: bps) }
+
+    /// `bps` in the unit `scale` would get: a column of rates shares its largest value's
+    /// unit ("0.50 Gb/s" beside "9.41 Gb/s", not "500.0 Mb/s").
+    static func bitRate(_ bps: Double, as scale: Double) -> String {
         guard bps.isFinite else { return "-" }
-        if bps >= 999.95e6 { return fixed(bps / 1e9, 2) + " Gb/s" }
+        if scale.isFinite && scale >= 999.95e6 { return fixed(max(0, bps) / 1e9, 2) + " Gb/s" }
         return fixed(max(0, bps) / 1e6, 1) + " Mb/s"
     }
 

@@ -1,9 +1,8 @@
 import SteerKit
 
-/// iperf3 throughput: one row per stream (stale and failed ones dimmed, with the reason),
-/// the total, and a sparkline of the total's history beside them.
+/// iperf3 throughput: one row per stream with a bar (stale and failed ones dimmed, with the
+/// reason), the total, and a chart of the total's history beside them.
 enum ThroughputPanel {
-    static let growth = 8
 
     static func fullHeight(_ streams: [StreamRate]) -> Int { streams.isEmpty ? 2 : streams.count + 2 }
     static func minHeight(_ streams: [StreamRate]) -> Int { streams.isEmpty ? 2 : 1 + min(streams.count + 1, 3) }
@@ -27,27 +26,43 @@ enum ThroughputPanel {
         return segs
     }
 
+    /// Left: a row per stream (its rate in the column's one unit and a bar of its share of
+    /// the fastest stream), the total last. Right: a chart of the total over time with a
+    /// zoomed y-axis (labels at the top and bottom), and from 4 rows on a time axis with
+    /// the mode changes marked where they happened.
     static func draw(_ state: DashboardState, in rect: Rect, ctx: Context, into buf: inout Buffer) {
         let p = ctx.p
         let listWidth = min(44, rect.width / 2)
-        let spark = Rect(x: rect.x + listWidth + 1, y: rect.y + 1, width: rect.width - listWidth - 1, height: rect.height - 1)
+        let content = rect.height - 1
+        let chartX = rect.x + listWidth + 1
+        let labelWidth = 11
+        let axis = content >= 4
+        let plot = Rect(x: chartX + labelWidth, y: rect.y + 1, width: max(0, rect.right - chartX - labelWidth),
+                        height: max(0, content - (axis ? 1 : 0)))
         var segs = titleSegments(state, ctx: ctx, summary: false)
-        let window = state.throughputHistory.suffix(spark.width)
+        let window = Array(state.throughputHistory.suffix(plot.width))
         if let peak = window.max(), peak > 0 {
             let span = Format.trimmed(Double(window.count) * state.interval)
             segs.append(Segment("max \(Format.bitRate(peak)) over \(span)s", p[.label], priority: 3))
         }
         Draw.titleRule(segs, row: rect.row(0), ctx: ctx, into: &buf)
-        Draw.sparkline(Array(window), in: spark, style: p[.sparkline], glyphs: ctx.g, into: &buf)
-
-        let content = rect.height - 1
         guard content > 0 else { return }
+        chart(window, marks: state.modeMarks, offset: state.throughputHistory.count - window.count, plot: plot,
+              labelX: chartX, axis: axis ? rect.y + rect.height - 1 : nil, span: Double(window.count) * state.interval,
+              ctx: ctx, into: &buf)
+
         let streams = state.streams
         if streams.isEmpty {
             buf.put("no iperf3 streams", at: (rect.x, rect.y + 1), style: p[.label], maxWidth: listWidth)
             return
         }
+        let total = state.sample?.totalBps
+        let unit = max(total ?? 0, streams.map(\.bps).max() ?? 0)
+        let fastest = streams.filter { $0.state == nil }.map(\.bps).max() ?? 0
         let idWidth = max(6, min(listWidth - 22, streams.map { Format.width($0.id) }.max() ?? 0, 16))
+        let barX = rect.x + idWidth + 12
+        // A gap of two before the chart's labels, so a bar does not run into them.
+        let barWidth = min(20, listWidth - idWidth - 14)
         let room = content - 1  // the last row is the total
         let shown = streams.count > room ? max(0, room - 1) : streams.count
         for i in 0..<shown {
@@ -56,11 +71,12 @@ enum ThroughputPanel {
             let bad = s.state != nil
             let style = bad ? p[.stale] : p[.stream]
             buf.put(Format.truncate(s.id, idWidth, ellipsis: ctx.g.ellipsis), at: (rect.x, y), style: bad ? p[.stale] : p[.text])
-            buf.put(Format.right(Format.bitRate(s.bps), 10), at: (rect.x + idWidth + 1, y), style: style)
+            buf.put(Format.right(Format.bitRate(s.bps, as: unit), 10), at: (rect.x + idWidth + 1, y), style: style)
             if let reason = s.state {
-                let x = rect.x + idWidth + 12
-                let text = Format.truncate(reason, listWidth - idWidth - 12, ellipsis: ctx.g.ellipsis)
-                buf.put(text, at: (x, y), style: reason == "stale" ? p[.stale] : p[.error].adding(.dim))
+                let text = Format.truncate(reason, barWidth, ellipsis: ctx.g.ellipsis)
+                buf.put(text, at: (barX, y), style: reason == "stale" ? p[.stale] : p[.error].adding(.dim))
+            } else if barWidth > 0 && fastest > 0 {
+                bar(s.bps / fastest, at: (barX, y), width: barWidth, style: p[.stream], glyphs: ctx.g, into: &buf)
             }
         }
         if shown < streams.count && room > 0 {
@@ -68,8 +84,53 @@ enum ThroughputPanel {
         }
         let y = rect.y + content
         buf.put("total", at: (rect.x, y), style: p[.label])
-        let total = state.sample?.totalBps.map(Format.bitRate) ?? "-"
-        buf.put(Format.right(total, 10), at: (rect.x + idWidth + 1, y), style: p[.stream].adding(.bold))
+        buf.put(Format.right(total.map { Format.bitRate($0, as: unit) } ?? "-", 10), at: (rect.x + idWidth + 1, y),
+                style: p[.stream].adding(.bold))
+    }
+
+    /// The total's chart: zoomed to the range of what it shows (a 10% change between modes
+    /// fills rows, not one), labelled at the top and the bottom, with the time axis below.
+    static func chart(_ window: [Double], marks: [DashboardState.ModeMark], offset: Int, plot: Rect, labelX: Int,
+                      axis: Int?, span: Double, ctx: Context, into buf: inout Buffer) {
+        let p = ctx.p
+        guard plot.width > 0, plot.height > 0 else { return }
+        let seen = window.filter { $0.isFinite && $0 > 0 }
+        if let lo = seen.min(), let hi = seen.max() {
+            let pad = max((hi - lo) * 0.1, hi * 0.02)
+            let floor = max(0, lo - pad), ceiling = hi + pad
+            Draw.sparkline(window, in: plot, floor: floor, ceiling: ceiling, style: p[.sparkline], glyphs: ctx.g, into: &buf)
+            let width = plot.x - labelX - 1
+            Draw.right(Format.bitRate(ceiling), at: (labelX, plot.y), width: width, style: p[.label], into: &buf)
+            if plot.height >= 2 {
+                Draw.right(Format.bitRate(floor), at: (labelX, plot.bottom - 1), width: width, style: p[.label], into: &buf)
+            }
+        }
+        guard let y = axis, !window.isEmpty else { return }
+        buf.fill(Rect(x: plot.x, y: y, width: plot.width, height: 1), ctx.g.horizontal, style: p[.border])
+        if span > 0 {
+            Draw.right("-\(Format.trimmed(span))s", at: (labelX, y), width: plot.x - labelX - 1, style: p[.label], into: &buf)
+        }
+        // The chart is right-aligned: value k of the window is at plot.right - count + k.
+        let start = plot.right - window.count
+        for m in marks where m.index >= offset {
+            let x = start + m.index - offset
+            guard x >= plot.x, x < plot.right else { continue }
+            buf.put(ctx.g.vertical == "|" ? "|" : "┴", at: (x, y), style: p[.mode])
+            buf.put(m.mode, at: (x + 1, y), style: p[.mode], maxWidth: plot.right - x - 1)
+            for row in plot.y..<plot.bottom where buf[x, row].scalar == " " {
+                buf[x, row] = Cell(ctx.g.vertical, style: p[.border])
+            }
+        }
+    }
+
+    /// A horizontal bar of `fraction` (0…1) of `width` cells, in eighths.
+    static func bar(_ fraction: Double, at p: (x: Int, y: Int), width: Int, style: Style, glyphs: Glyphs, into buf: inout Buffer) {
+        let eighths = Int((min(max(fraction, 0), 1) * Double(width * 8)).rounded())
+        for i in 0..<width {
+            let n = min(8, max(0, eighths - i * 8))
+            if n == 0 { break }
+            buf[p.x + i, p.y] = Cell(glyphs.barEighths[n], style: style)
+        }
     }
 
     /// The collapsed panel: the title's figures and a one-row sparkline in the rest of the row.

@@ -154,20 +154,24 @@ enum Draw {
 
     /// A sparkline of the newest values that fit in `rect` (newest at the right edge),
     /// scaled to the largest of them; several rows high when the rect is.
-    static func sparkline(_ values: [Double], in rect: Rect, style: Style, glyphs: Glyphs, into buf: inout Buffer) {
+    /// Draws the last `rect.width` values right-aligned, from `floor` (the bottom edge) to
+    /// `ceiling` (the top; nil: the largest value shown).
+    static func sparkline(_ values: [Double], in rect: Rect, floor: Double = 0, ceiling: Double? = nil,
+                          style: Style, glyphs: Glyphs, into buf: inout Buffer) {
         guard !rect.isEmpty else { return }
         buf.fill(rect, " ", style: style)
         let shown = values.suffix(rect.width)
         var top = 0.0
         for v in shown where v.isFinite && v > top { top = v }
-        guard top > 0 else { return }
+        if let ceiling { top = ceiling }
+        guard top > floor else { return }
         let levels = glyphs.sparkLevels.count
         let units = Double(rect.height * levels)
         var x = rect.right - shown.count
         for v in shown {
             defer { x += 1 }
             guard v.isFinite, v > 0 else { continue }
-            let u = max(1, Int((min(max(v / top, 0), 1) * units).rounded()))
+            let u = max(1, Int((min(max((v - floor) / (top - floor), 0), 1) * units).rounded()))
             for r in 0..<rect.height {
                 let inCell = min(levels, u - r * levels)
                 if inCell <= 0 { break }

@@ -30,8 +30,6 @@ final class LiveDashboard: DashboardApp {
     var traffic: [TrafficClient] = []
     let stateDirectory: StateDirectory
     static let intervals: [Double] = [0.5, 1, 2, 5, 10, 30]
-    /// Enough samples for Pressure.window at the shortest interval.
-    static let pressureSamples = Int(Pressure.window / intervals[0]) + 1
 
     init(resolved: ResolvedTarget, steering: SteeringConfig, session: Session, interval: Double,
          display: DisplayOptions, traffic replicas: Int?) throws {
@@ -122,13 +120,11 @@ final class LiveDashboard: DashboardApp {
             state.sample = history[v]
             let last = history.last!.t
             state.history = .init(secondsAgo: last - history[v].t, index: v, count: history.count)
-            state.throughputHistory = history.prefix(v + 1).suffix(600).map { $0.totalBps ?? 0 }
-            state.pressure = Pressure.recent(in: history.prefix(v + 1).suffix(Self.pressureSamples))
+            state.showHistory(history.prefix(v + 1))
         } else if !state.paused || state.sample == nil {
             state.sample = history.last
             state.history = nil
-            state.throughputHistory = history.suffix(600).map { $0.totalBps ?? 0 }
-            state.pressure = Pressure.recent(in: history.suffix(Self.pressureSamples))
+            state.showHistory(history)
         }
         if let s = state.sample, viewing != nil {
             state.mode = s.mode

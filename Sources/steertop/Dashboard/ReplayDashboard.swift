@@ -92,8 +92,7 @@ final class ReplayDashboard: DashboardApp {
         let i = index
         let s = samples[i]
         state.sample = s
-        state.throughputHistory = samples[max(0, i - 599)...i].map { $0.totalBps ?? 0 }
-        state.pressure = Pressure.recent(in: samples[max(0, i - 120)...i])
+        state.showHistory(samples[max(0, i - DashboardState.historyWindow + 1)...i])
         state.mode = s.mode
         state.modeDetail = ""
         // One clock: the cursor, which the header, the status line and jumps all show.
