@@ -24,6 +24,7 @@ public struct Glyphs: Equatable, Sendable {
     public var separator: String
     public var recording: String
     public var leftRight: String
+    public var upDown: String
 
     public static let unicode = Glyphs(
         barEighths: [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"],
@@ -31,7 +32,7 @@ public struct Glyphs: Equatable, Sendable {
         segmentFills: ["░", "▒", "▓", "█"],
         sparkLevels: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
         horizontal: "─", vertical: "│", corners: ["┌", "┐", "└", "┘"],
-        ellipsis: "…", separator: " · ", recording: "●", leftRight: "←/→")
+        ellipsis: "…", separator: " · ", recording: "●", leftRight: "←/→", upDown: "↑/↓")
 
     public static let ascii = Glyphs(
         barEighths: [" ", "-", "-", "-", "=", "=", "=", "=", "#"],
@@ -39,7 +40,7 @@ public struct Glyphs: Equatable, Sendable {
         segmentFills: [":", "+", "=", "#"],
         sparkLevels: [".", ":", "-", "=", "+", "*", "#", "%", "@"],
         horizontal: "-", vertical: "|", corners: ["+", "+", "+", "+"],
-        ellipsis: "~", separator: " | ", recording: "*", leftRight: "<-/->")
+        ellipsis: "~", separator: " | ", recording: "*", leftRight: "<-/->", upDown: "^/v")
 
     /// The set for the current locale: Unicode when its codeset is UTF-8, else ASCII.
     /// Sets the locale from the environment first (setlocale(LC_ALL, ""), as curses needs

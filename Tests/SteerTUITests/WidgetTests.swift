@@ -71,7 +71,7 @@ import Testing
 @Suite struct InterfacesPanelSelectionTests {
     /// When the interfaces do not all fit, the busiest are shown (in their order), not the
     /// first: a quiet host NIC must not push vxlan.calico off the screen.
-    @Test func theBusiestInterfacesAreShownWhenNotAllFit() {
+    @Test func aLongTableKeepsItsOrderScrollsSortsAndFilters() {
         var ifaces: [InterfaceSample] = []
         for i in 0..<30 {
             ifaces.append(InterfaceSample(name: "cali\(i)", netns: "steer-server", rxBps: 1e5 + Double(i),
@@ -85,13 +85,36 @@ import Testing
         sample.ifaces = ifaces
         var state = DashboardState()
         state.sample = sample
-        let lines = Samples.frame(state, 80, 24).lines
-        let table = lines.filter { $0.hasPrefix("steer-server") }
+        // The receive path's order, and it holds still: a row does not jump when rates change.
+        var lines = Samples.frame(state, 80, 24).lines
+        var table = lines.filter { $0.hasPrefix("steer-server") }
         #expect(table.first?.contains("eth1") == true)
-        #expect(table.contains { $0.contains("vxlan.calico") }, "\(lines.joined(separator: "\n"))")
-        // The quiet ones shown are the busiest of them (cali29, cali28, …), not cali0.
-        #expect(!table.contains { $0.contains("cali0 ") })
-        #expect(lines.contains { $0.hasPrefix("+") && $0.contains("quieter interface") })
+        #expect(table.dropFirst().first?.contains("cali0 ") == true, "\(lines.joined(separator: "\n"))")
+        #expect(lines.contains { $0.hasPrefix("rows 1-") && $0.contains("of 32") })
+        func names(_ lines: [String]) -> [Substring] {
+            lines.filter { $0.hasPrefix("steer-server") }.map { $0.split(separator: " ")[1] }
+        }
+        state.sample!.ifaces[1].rxBps = 1
+        state.sample!.ifaces[5].rxBps = 8e9
+        #expect(names(Samples.frame(state, 80, 24).lines) == names(lines))
+        // Scrolled to the end: vxlan.calico, the last sampled.
+        state.ifaceScroll = 1000
+        lines = Samples.frame(state, 80, 24).lines
+        table = lines.filter { $0.hasPrefix("steer-server") }
+        #expect(table.last?.contains("vxlan.calico") == true, "\(lines.joined(separator: "\n"))")
+        #expect(lines.contains { $0.contains("-32 of 32") })
+        // Sorted by rate: the busiest first.
+        state.ifaceScroll = 0
+        state.ifaceOrder = .rate
+        table = Samples.frame(state, 80, 24).lines.filter { $0.hasPrefix("steer-server") }
+        #expect(table.prefix(2).map { $0.contains("eth1") || $0.contains("vxlan.calico") } == [true, true])
+        // Filtered: only what matches, and the title says so.
+        state.ifaceFilter = "VXLAN"
+        lines = Samples.frame(state, 80, 24).lines
+        #expect(lines.filter { $0.hasPrefix("steer-server") }.count == 1)
+        #expect(lines.contains { $0.contains("filter \"VXLAN\"") })
+        state.ifaceFilter = "nothing-like-it"
+        #expect(Samples.frame(state, 80, 24).lines.contains { $0.hasPrefix("no interface matches \"nothing-like-it\"") })
     }
 }
 

@@ -128,6 +128,7 @@ enum Chrome {
             lines.append([Span(k + String(repeating: " ", count: max(1, 12 - Format.width(k))), key), Span(what, base)])
         }
         let lr = ctx.g.leftRight.split(separator: "/").map(String.init)
+        let ud = ctx.g.upDown.split(separator: "/").map(String.init)
         switch s.source {
         case .live:
             var modes = [Span("1-5" + String(repeating: " ", count: 9), key)]
@@ -144,6 +145,8 @@ enum Chrome {
             line("\(lr[0]) \(lr[1]) T t", "older / newer sample (history)")
             line("End", "back to live")
             line("PgUp PgDn", "scroll the CPUs")
+            line("\(ud[0]) \(ud[1]) s", "scroll / sort the interfaces")
+            line("/ f", "filter the interfaces")
         case .replay:
             line("space", "pause / play")
             line("\(lr[0]) \(lr[1])", "step one sample back / forward")
@@ -152,6 +155,8 @@ enum Chrome {
             line("m", "next mode change")
             line("/", "jump to a time")
             line("PgUp PgDn", "scroll the CPUs")
+            line("\(ud[0]) \(ud[1]) s", "scroll / sort the interfaces")
+            line("f", "filter the interfaces")
         }
         line("?", "close this help")
         line("q", "quit")

@@ -86,6 +86,13 @@ public struct DashboardState: Equatable, Sendable {
     public var showHelp = false
     /// netns name -> pod name, for the namespaces that are known to belong to a pod.
     public var podNames: [String: String] = [:]
+    /// netns name -> interface -> the pod it is the veth of ("namespace/pod").
+    public var vethPods: [String: [String: String]] = [:]
+    /// The interfaces table's order, filter (a substring of pod, namespace or interface;
+    /// "" for all) and first row shown (clamped by the view, see Layout.ifaceScrollMax).
+    public var ifaceOrder = InterfaceOrder.path
+    public var ifaceFilter = ""
+    public var ifaceScroll = 0
     /// Drops and squeezes of the last minute up to the sample shown (Pressure.recent);
     /// empty: the CPU panel counts those of the sample shown only.
     public var pressure: [Pressure] = []
@@ -96,6 +103,21 @@ public struct DashboardState: Equatable, Sendable {
     public var cpuScroll = 0
 
     public init() {}
+
+    /// How the interfaces table is sorted (`s` cycles).
+    public enum InterfaceOrder: String, CaseIterable, Sendable {
+        /// The receive path: the node's interfaces, then each pod, its veth beside its eth0.
+        case path
+        /// Busiest (rx) first.
+        case rate
+        /// By pod or namespace, then interface name.
+        case name
+
+        public var next: InterfaceOrder {
+            let all = Self.allCases
+            return all[(all.firstIndex(of: self)! + 1) % all.count]
+        }
+    }
 
     /// A change of mode between two values of `throughputHistory`.
     public struct ModeMark: Equatable, Sendable {

@@ -41,6 +41,11 @@ public enum DashboardView {
         public var cpuPage = 0
         /// The largest useful cpuScroll.
         public var cpuScrollMax = 0
+        /// The interfaces table's first row shown, rows a page, and the largest useful
+        /// ifaceScroll (0 when every row is shown).
+        public var ifaceFirst = 0
+        public var ifacePage = 0
+        public var ifaceScrollMax = 0
 
         public init() {}
     }
@@ -67,7 +72,7 @@ public enum DashboardView {
         }
 
         let figs = state.sample.map(CPUFigures.from) ?? []
-        let ifaces = state.sample?.ifaces ?? []
+        let ifaces = InterfacesPanel.ordered(state.sample?.ifaces ?? [], state)
         let streams = state.streams
         let message = Chrome.hasMessage(state)
         let avail = area.height - 2 - (message ? 1 : 0)
@@ -90,7 +95,10 @@ public enum DashboardView {
         if h[1] == 1 {
             InterfacesPanel.summary(sample, row: ifRect, ctx: ctx, into: &buf)
         } else {
-            InterfacesPanel.draw(sample, in: ifRect, ctx: ctx, into: &buf)
+            let window = InterfacesPanel.draw(sample, ifaces, in: ifRect, ctx: ctx, into: &buf)
+            layout.ifaceFirst = window.first
+            layout.ifacePage = window.page
+            layout.ifaceScrollMax = window.scrollMax
         }
         y += h[1]
         let tpRect = Rect(x: 0, y: y, width: area.width, height: h[2])

@@ -1,9 +1,10 @@
 import SteerKit
 
-/// The interfaces table: one row per rx queue (namespace or pod, interface, rx rates,
-/// rps_cpus as a CPU list, rps_flow_cnt). When rows do not fit, runs of queues with the
-/// same settings merge into one row ("rx-0..63"), then the busiest interfaces are shown
-/// and the list ends in "+N quieter interfaces".
+/// The interfaces table: one row per rx queue (namespace or pod, interface, rx and tx
+/// rates, rps_cpus as a CPU list, rps_flow_cnt), in a stable order (the receive path: the
+/// node's interfaces, then each pod with its veth beside its eth0; or by rate or name), and
+/// filtered. When rows do not fit, runs of queues with the same settings merge into one row
+/// ("rx-0..63"), then the table scrolls (↑ ↓) with its range in the last row.
 enum InterfacesPanel {
     /// A table row: queues `queues` of interface `iface` (one queue, or a run of queues
     /// with the same settings). Text is made only for the rows shown.
@@ -16,6 +17,55 @@ enum InterfacesPanel {
     }
 
     enum Kind: Equatable { case cpus, empty, unknown }
+
+    /// The pod an interface belongs to: its own namespace's pod, or the pod it is the
+    /// node-side veth of.
+    static func pod(_ i: InterfaceSample, _ st: DashboardState) -> String? {
+        st.podNames[i.netns] ?? st.vethPods[i.netns]?[i.name]
+    }
+
+    /// The interfaces the table shows, in its order, filtered.
+    static func ordered(_ ifaces: [InterfaceSample], _ st: DashboardState) -> [InterfaceSample] {
+        let needle = st.ifaceFilter.lowercased()
+        var keyed: [(i: Int, pod: String?, iface: InterfaceSample)] = []
+        for (i, iface) in ifaces.enumerated() {
+            let pod = pod(iface, st)
+            if !needle.isEmpty {
+                let hay = ((pod ?? "") + " " + (iface.netns.isEmpty ? "host" : iface.netns) + " " + iface.name).lowercased()
+                guard hay.contains(needle) else { continue }
+            }
+            keyed.append((i, pod, iface))
+        }
+        switch st.ifaceOrder {
+        case .path:
+            // The node's own interfaces first (its namespace is sampled first), as sampled;
+            // then each pod (or other namespace) by name, the pod's veth on the node before
+            // the interfaces of its own namespace.
+            let node = ifaces.first?.netns ?? ""
+            func group(_ k: (i: Int, pod: String?, iface: InterfaceSample)) -> String? {
+                k.pod ?? (k.iface.netns == node ? nil : k.iface.netns)
+            }
+            keyed.sort { a, b in
+                switch (group(a), group(b)) {
+                case (nil, nil): return a.i < b.i
+                case (nil, _): return true
+                case (_, nil): return false
+                case (let ga?, let gb?):
+                    if ga != gb { return ga < gb }
+                    let oa = a.iface.netns == node ? 0 : 1, ob = b.iface.netns == node ? 0 : 1
+                    return (oa, a.i) < (ob, b.i)
+                }
+            }
+        case .rate:
+            keyed.sort { ($0.iface.rxBps, -$0.i) > ($1.iface.rxBps, -$1.i) }
+        case .name:
+            func key(_ k: (i: Int, pod: String?, iface: InterfaceSample)) -> String {
+                (k.pod ?? (k.iface.netns.isEmpty ? "host" : k.iface.netns)) + "\u{0}" + k.iface.name
+            }
+            keyed.sort { (key($0), $0.i) < (key($1), $1.i) }
+        }
+        return keyed.map(\.iface)
+    }
 
     static func rows(_ ifaces: [InterfaceSample], grouped: Bool) -> [Row] {
         var out: [Row] = []
@@ -70,31 +120,42 @@ enum InterfacesPanel {
     static func groupedHeight(_ ifaces: [InterfaceSample]) -> Int { 2 + max(1, rows(ifaces, grouped: true).count) }
     static func minHeight(_ ifaces: [InterfaceSample]) -> Int { 2 + min(3, max(1, queueCount(ifaces))) }
 
-    /// Column x offsets and widths: namespace/pod, iface, rx Mb/s, rx pps, queue, rps_cpus, flow_cnt.
-    struct Columns {
-        var x: [Int] = []
-        var w: [Int] = []
+    /// The table's columns: heading, width, right-aligned. rx pps only where there is room.
+    struct Column {
+        enum Field { case pod, iface, rx, tx, pps, queue, rps, flow }
+        var field: Field
+        var heading: String
+        var width: Int
+        var right: Bool
     }
 
-    static func columns(width: Int) -> Columns {
+    /// Columns and their x offsets for a table `width` wide.
+    static func columns(width: Int) -> [(x: Int, c: Column)] {
         let narrow = width < 80
-        // iface, rx Mb/s ("9410.0"; "100000.0" at 100G), rx pps, queue ("rx-12..15"), flow_cnt
-        let fixed = narrow ? [8, 7, 6, 9, 8] : [15, 8, 7, 9, 8]
-        let rest = width - fixed.reduce(0, +) - 6
+        var cols: [Column] = [
+            Column(field: .pod, heading: "namespace/pod", width: 0, right: false),
+            Column(field: .iface, heading: "iface", width: narrow ? 8 : 15, right: false),
+            // "9410.0"; "100000.0" at 100G
+            Column(field: .rx, heading: "rx Mb/s", width: narrow ? 7 : 8, right: true),
+            Column(field: .tx, heading: "tx Mb/s", width: narrow ? 7 : 8, right: true),
+        ]
+        if width >= 100 { cols.append(Column(field: .pps, heading: "rx pps", width: 7, right: true)) }
+        cols.append(Column(field: .queue, heading: "queue", width: 9, right: false))
+        cols.append(Column(field: .rps, heading: "rps_cpus", width: 0, right: false))
+        cols.append(Column(field: .flow, heading: "flow_cnt", width: 8, right: true))
+        let fixed = cols.reduce(0) { $0 + $1.width }
+        let rest = width - fixed - (cols.count - 1)
         let rps = min(40, max(8, rest / 3))
-        let ns = max(4, min(48, rest - rps))
-        let widths = [ns, fixed[0], fixed[1], fixed[2], fixed[3], rps, fixed[4]]
-        var c = Columns()
+        cols[cols.count - 2].width = rps
+        cols[0].width = max(4, min(48, rest - rps))
+        var out: [(x: Int, c: Column)] = []
         var x = 0
-        for w in widths {
-            c.x.append(x); c.w.append(w)
-            x += w + 1
+        for c in cols {
+            out.append((x, c))
+            x += c.width + 1
         }
-        return c
+        return out
     }
-
-    static let headings = ["namespace/pod", "iface", "rx Mb/s", "rx pps", "queue", "rps_cpus", "flow_cnt"]
-    static let rightAligned = [false, false, true, true, false, false, true]
 
     static func titleSegments(_ s: Sample, ctx: Context, summary: Bool, masks: inout MaskCache) -> [Segment] {
         let p = ctx.p
@@ -114,101 +175,106 @@ enum InterfacesPanel {
             segs.append(Segment("RPS on \(steered)/\(queues) queues", p[.text], priority: 2))
         }
         segs.append(Segment("rps_sock_flow_entries \(sock)", s.sockFlowEntries == nil ? p[.warn] : p[.text], priority: 1))
+        if !ctx.state.ifaceFilter.isEmpty {
+            segs.append(Segment("filter \"\(ctx.state.ifaceFilter)\"", p[.warn], priority: 1))
+        }
+        if ctx.state.ifaceOrder != .path { segs.append(Segment("by \(ctx.state.ifaceOrder == .rate ? "rx" : "name")", p[.text], priority: 2)) }
         return segs
     }
 
-    static func draw(_ s: Sample, in rect: Rect, ctx: Context, into buf: inout Buffer) {
+    /// Draws `ifaces` (already ordered and filtered) of sample `s`; returns the window of
+    /// rows shown: the first, the rows a page, the largest useful scroll.
+    @discardableResult
+    static func draw(_ s: Sample, _ ifaces: [InterfaceSample], in rect: Rect, ctx: Context,
+                     into buf: inout Buffer) -> (first: Int, page: Int, scrollMax: Int) {
         let p = ctx.p
         var masks = MaskCache()
         Draw.titleRule(titleSegments(s, ctx: ctx, summary: false, masks: &masks), row: rect.row(0), ctx: ctx, into: &buf)
         let cols = columns(width: rect.width)
-        for (i, h) in headings.enumerated() {
-            let text = rightAligned[i] ? Format.right(h, cols.w[i]) : Format.truncate(h, cols.w[i], ellipsis: ctx.g.ellipsis)
-            buf.put(text, at: (rect.x + cols.x[i], rect.y + 1), style: p[.label], maxWidth: cols.w[i])
+        for (x, c) in cols {
+            let text = c.right ? Format.right(c.heading, c.width) : Format.truncate(c.heading, c.width, ellipsis: ctx.g.ellipsis)
+            buf.put(text, at: (rect.x + x, rect.y + 1), style: p[.label], maxWidth: c.width)
         }
         let dataRows = rect.height - 2
-        guard dataRows > 0 else { return }
-        guard !s.ifaces.isEmpty else {
-            buf.put("no interfaces", at: (rect.x, rect.y + 2), style: p[.label], maxWidth: rect.width)
-            return
+        guard dataRows > 0 else { return (0, 0, 0) }
+        guard !ifaces.isEmpty else {
+            let text = s.ifaces.isEmpty ? "no interfaces"
+                : "no interface matches \"\(ctx.state.ifaceFilter)\" (/ or f changes the filter, empty for all)"
+            buf.put(text, at: (rect.x, rect.y + 2), style: p[.label], maxWidth: rect.width)
+            return (0, 0, 0)
         }
-        let grouped = queueCount(s.ifaces) > dataRows
-        var ifaces = s.ifaces
-        var rows = rows(ifaces, grouped: grouped)
-        var quieter = 0
-        if rows.count > dataRows {
-            // Not all fit: keep the busiest interfaces (by rx rate; what a person watching
-            // receive processing looks for), in their order, and count the quieter ones.
-            var rowsOf = [Int](repeating: 0, count: ifaces.count)
-            for r in rows { rowsOf[r.iface] += 1 }
-            let byRate = ifaces.indices.sorted { (ifaces[$0].rxBps, -$0) > (ifaces[$1].rxBps, -$1) }
-            var budget = dataRows - 1
-            var keep = [Bool](repeating: false, count: ifaces.count)
-            for i in byRate where rowsOf[i] <= budget {
-                keep[i] = true
-                budget -= rowsOf[i]
+        let rows = rows(ifaces, grouped: queueCount(ifaces) > dataRows)
+        guard rows.count > dataRows else {
+            for (r, row) in rows.enumerated() {
+                drawRow(row, ifaces[row.iface], named: row.first, cols: cols, x: rect.x, y: rect.y + 2 + r, masks: &masks,
+                        ctx: ctx, into: &buf)
             }
-            if keep.contains(true) {
-                quieter = keep.filter { !$0 }.count
-                ifaces = ifaces.indices.filter { keep[$0] }.map { ifaces[$0] }
-                rows = InterfacesPanel.rows(ifaces, grouped: grouped)
-            }
+            return (0, 0, 0)
         }
-        let visible = rows.count > dataRows - (quieter > 0 ? 1 : 0) ? dataRows - 1 : rows.count
-        for r in 0..<visible {
-            drawRow(rows[r], ifaces[rows[r].iface], cols: cols, x: rect.x, y: rect.y + 2 + r, masks: &masks,
-                    ctx: ctx, into: &buf)
+        // Not all fit: a window of rows in the table's order (stable: it does not jump
+        // when rates change), and the range in the last row.
+        let page = dataRows - 1
+        let scrollMax = rows.count - page
+        let first = min(max(0, ctx.state.ifaceScroll), scrollMax)
+        for r in 0..<page {
+            let row = rows[first + r]
+            // The top row names its interface even when it continues one from above.
+            drawRow(row, ifaces[row.iface], named: row.first || r == 0, cols: cols, x: rect.x, y: rect.y + 2 + r,
+                    masks: &masks, ctx: ctx, into: &buf)
         }
-        if visible < rows.count || quieter > 0 {
-            var parts: [String] = []
-            let hidden = rows[visible...]
-            if visible > 0 {
-                let last = rows[visible - 1].iface
-                let cut = hidden.filter { $0.iface == last }.count
-                if cut > 0 { parts.append("+\(cut) more queue rows of \(ifaces[last].name)") }
-            }
-            let more = hidden.filter(\.first).count + quieter
-            if more > 0 { parts.append("+\(more) quieter interface\(more == 1 ? "" : "s")") }
-            buf.put(parts.joined(separator: ", "), at: (rect.x, rect.y + 2 + visible), style: p[.label], maxWidth: rect.width)
-        }
+        let footer = "rows \(first + 1)-\(first + page) of \(rows.count) · \(ctx.g.upDown) scroll · / filter · s sort"
+        buf.put(footer, at: (rect.x, rect.y + 2 + page), style: p[.label], maxWidth: rect.width)
+        return (first, page, scrollMax)
     }
 
-    static func drawRow(_ row: Row, _ iface: InterfaceSample, cols: Columns, x: Int, y: Int, masks: inout MaskCache,
-                        ctx: Context, into buf: inout Buffer) {
+    static func drawRow(_ row: Row, _ iface: InterfaceSample, named: Bool, cols: [(x: Int, c: Column)], x: Int, y: Int,
+                        masks: inout MaskCache, ctx: Context, into buf: inout Buffer) {
         let p = ctx.p
-        func put(_ i: Int, _ text: String, _ style: Style) {
-            if rightAligned[i] {
-                Draw.right(text, at: (x + cols.x[i], y), width: cols.w[i], style: style, into: &buf)
+        func put(_ field: Column.Field, _ text: String, _ style: Style) {
+            guard let (cx, c) = cols.first(where: { $0.c.field == field }) else { return }
+            if c.right {
+                Draw.right(text, at: (x + cx, y), width: c.width, style: style, into: &buf)
             } else {
-                buf.put(Format.truncate(text, cols.w[i], ellipsis: ctx.g.ellipsis), at: (x + cols.x[i], y), style: style)
+                buf.put(Format.truncate(text, c.width, ellipsis: ctx.g.ellipsis), at: (x + cx, y), style: style)
             }
         }
-        if row.first {
+        if named {
+            let width = cols[0].c.width
+            let place = iface.netns.isEmpty ? "host" : iface.netns
             var spans: [Span]
-            if let pod = ctx.state.podNames[iface.netns] {
-                spans = [Span(pod, p[.text]), Span(" " + iface.netns, p[.label])]
+            if let pod = pod(iface, ctx.state) {
+                // Pods of one deployment share a long prefix: cut a long name from the left,
+                // so the part that tells them apart stays.
+                if Format.width(pod) + 1 + Format.width(place) <= width {
+                    spans = [Span(pod, p[.text]), Span(" " + place, p[.label])]
+                } else if Format.width(pod) <= width {
+                    spans = [Span(pod, p[.text])]
+                } else {
+                    spans = [Span(String(ctx.g.ellipsis) + String(pod.unicodeScalars.suffix(max(0, width - 1))), p[.text])]
+                }
             } else if iface.netns.isEmpty {
                 spans = [Span("host", p[.label])]
             } else {
                 spans = [Span(iface.netns, p[.text])]
             }
-            Draw.spans(spans, at: (x + cols.x[0], y), maxWidth: cols.w[0], ellipsis: ctx.g.ellipsis, into: &buf)
-            put(1, iface.name, p[.text])
-            put(2, Format.fixed(iface.rxBps / 1e6, 1), p[.net])
-            put(3, Format.si(iface.rxPps), p[.net])
+            Draw.spans(spans, at: (x + cols[0].x, y), maxWidth: width, ellipsis: ctx.g.ellipsis, into: &buf)
+            put(.iface, iface.name, p[.text])
+            put(.rx, Format.fixed(iface.rxBps / 1e6, 1), p[.net])
+            put(.tx, Format.fixed(iface.txBps / 1e6, 1), p[.net])
+            put(.pps, Format.si(iface.rxPps), p[.net])
         }
         guard let first = row.queues.first else {
-            put(4, "-", p[.label]); put(5, "-", p[.label]); put(6, "-", p[.label])
+            put(.queue, "-", p[.label]); put(.rps, "-", p[.label]); put(.flow, "-", p[.label])
             return
         }
         let q = iface.queues[first], lastQueue = iface.queues[row.queues.upperBound - 1].queue
-        put(4, "rx-" + Format.number(q.queue) + (row.queues.count > 1 ? ".." + Format.number(lastQueue) : ""), p[.label])
+        put(.queue, "rx-" + Format.number(q.queue) + (row.queues.count > 1 ? ".." + Format.number(lastQueue) : ""), p[.label])
         let (rps, kind) = masks.text(q)
-        put(5, rps, kind == .cpus ? p[.text] : (kind == .empty ? p[.label] : p[.warn]))
+        put(.rps, rps, kind == .cpus ? p[.text] : (kind == .empty ? p[.label] : p[.warn]))
         if let flow = q.rpsFlowCount {
-            put(6, Format.number(flow), p[.text])
+            put(.flow, Format.number(flow), p[.text])
         } else {
-            put(6, "?", p[.warn])
+            put(.flow, "?", p[.warn])
         }
     }
 

@@ -61,8 +61,10 @@ class DashboardApp {
     let signals: SignalPipe
     var dirty = true
     var quitting = false
-    /// A one-line prompt at the bottom (replay's "/" jump), with what was typed.
-    var prompt: (label: String, text: String)?
+    /// What a one-line prompt at the bottom asks for.
+    enum PromptPurpose { case filter, jump }
+    /// The prompt (replay's jump, the interfaces' filter), with what was typed.
+    var prompt: (label: String, text: String, purpose: PromptPurpose)?
     private var lastSizeCheck = 0.0
     /// Keys read in one wake-up at most (a paste of megabytes is read over several).
     static let maxKeysPerWakeup = 4096
@@ -211,6 +213,16 @@ class DashboardApp {
             state.cpuScroll = max(0, layout.cpuFirst - max(layout.cpuPage, 1))
         case .pageDown:
             state.cpuScroll = min(layout.cpuScrollMax, layout.cpuFirst + max(layout.cpuPage, 1))
+        case .up:
+            state.ifaceScroll = max(0, layout.ifaceFirst - 1)
+        case .down:
+            state.ifaceScroll = min(layout.ifaceScrollMax, layout.ifaceFirst + 1)
+        case .char("s"):
+            state.ifaceOrder = state.ifaceOrder.next
+            state.ifaceScroll = 0
+            state.message = .init("interfaces " + [.path: "in receive-path order", .rate: "busiest first", .name: "by name"][state.ifaceOrder]!)
+        case .char("f"):
+            askFilter()
         case .resize:
             renderer.invalidate()
             backend.clear()
@@ -225,6 +237,11 @@ class DashboardApp {
 
     // MARK: prompt
 
+    /// Asks for the interfaces' filter (f, and / in the live view).
+    func askFilter() {
+        prompt = ("filter interfaces (pod, namespace or name; empty for all): ", state.ifaceFilter, .filter)
+    }
+
     func promptKey(_ key: Key) {
         guard var p = prompt else { return }
         switch key {
@@ -232,12 +249,18 @@ class DashboardApp {
             prompt = nil
         case .enter:
             prompt = nil
-            promptDone(p.text)
+            if p.purpose == .filter {
+                state.ifaceFilter = p.text
+                state.ifaceScroll = 0
+                state.message = .init(p.text.isEmpty ? "all interfaces" : "interfaces matching \"\(p.text)\"")
+            } else {
+                promptDone(p.text)
+            }
         case .backspace:
             if !p.text.isEmpty { p.text.removeLast() }
             prompt = p
         case .char(let c):
-            if p.text.count < 32 { p.text.append(c) }
+            if p.text.count < 32 && !c.isNewline { p.text.append(c) }
             prompt = p
         default:
             break

@@ -154,6 +154,8 @@ final class LiveDashboard: DashboardApp {
             }
         case .char("r"):
             toggleRecording()
+        case .char("/"):
+            askFilter()
         case .char(" "):
             state.paused.toggle()
             state.message = .init(state.paused ? "paused: sampling and recording go on; space to go on" : "live")

@@ -135,7 +135,7 @@ final class ReplayDashboard: DashboardApp {
         case .char("m"):
             jumpToNextModeChange()
         case .char("/"):
-            prompt = ("jump to time (seconds or m:ss): ", "")
+            prompt = ("jump to time (seconds, m:ss or h:mm:ss): ", "", .jump)
         default:
             return false
         }
