@@ -78,6 +78,45 @@ extension LabTests.Dashboard {
         live.send("q")
     }
 
+    /// With more pods than rows at 80x24 the table keeps its order while rates change,
+    /// scrolls, sorts and filters.
+    @Test func manyPodsKeepAStableOrder() throws {
+        let lab = try LabFixture(pods: 6)
+        let work = TemporaryDirectory()
+        let live = try TmuxPane(width: 80, height: 24, command: [steertopBinary, "--traffic", "3"],
+                                environment: ["STEERTOP_STATE_DIR=\(lab.state.path)", "TERM=xterm-256color", "LANG=C.UTF-8"],
+                                directory: work.path)
+        #expect(live.waitFor("pod1/", seconds: 20), "streams appear:\n\(live.text)")
+        // The table's rows: between its heading and the "rows a-b of n" line.
+        func table(_ text: String) -> [String] {
+            let lines = text.split(separator: "\n").map(String.init)
+            guard let h = lines.firstIndex(where: { $0.hasPrefix("namespace/pod") }) else { return [] }
+            return lines[(h + 1)...].prefix { !$0.hasPrefix("rows ") && !$0.hasPrefix("─") }
+                .map { String($0.prefix(35)) }
+        }
+        #expect(live.waitFor("rows 1-"), "the table scrolls at 80x24:\n\(live.text)")
+        let first = table(live.text)
+        #expect(first.count >= 3, "\(live.text)")
+        // Three more ticks under traffic: the same rows in the same order.
+        for _ in 0..<3 {
+            let clock = live.text
+            #expect(live.waitUntil { $0 != clock })
+            #expect(table(live.text) == first, "the order holds:\n\(live.text)")
+        }
+        live.send("Down")
+        #expect(live.waitUntil { $0.contains("rows 2-") }, "\(live.text)")
+        live.send("s")
+        #expect(live.waitFor("busiest first"))
+        #expect(live.waitFor("by rx"))
+        live.send("/")
+        live.send(["-l", "pod3"])
+        live.send("Enter")
+        #expect(live.waitFor("filter \"pod3\""), "\(live.text)")
+        #expect(live.waitUntil { t in !table(t).isEmpty && table(t).allSatisfy { $0.contains("3") || $0.hasPrefix(" ") } },
+                "only pod3's rows:\n\(live.text)")
+        live.send("q")
+    }
+
     /// Random bytes typed into the live dashboard change no steering file and do not
     /// crash it. (Left out: q and Q, which quit; ?, whose help takes the next key, the
     /// test's sentinel; and the bytes the terminal turns into
