@@ -11,7 +11,7 @@ import SteerKit
 
     @Test func applyTakesModesAndOptions() throws {
         let apply = try #require(try Steertop.parseAsRoot(["apply", "rfs+", "--cpus", "0-1", "--flow-entries", "4096", "--dry-run"]) as? Steertop.Apply)
-        #expect(apply.mode == "rfs+")
+        #expect(apply.mode.mode == .rfsPlus)
         #expect(apply.dryRun)
         #expect(apply.modeOptions.cpus == "0-1")
         #expect(apply.modeOptions.flowEntries == 4096)

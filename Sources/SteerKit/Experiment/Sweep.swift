@@ -126,7 +126,7 @@ public final class Sweep {
     /// Seconds added to the session's clock so that `t` counts from the recording's start
     /// (a resumed sweep appends to a file started earlier).
     let offset: Double
-    var mode: String
+    var mode: ObservedMode
 
     /// What the sweep reports as it goes.
     public enum Progress {
@@ -141,7 +141,7 @@ public final class Sweep {
                 traffic: TrafficDriver, writer: RecordingWriter, interval: Double, offset: Double) {
         self.plan = plan; self.session = session; self.target = target; self.config = config
         self.traffic = traffic; self.writer = writer; self.interval = interval; self.offset = offset
-        mode = session.mode.name
+        mode = session.mode.observed
     }
 
     var t: Double { session.elapsed + offset }
@@ -153,7 +153,7 @@ public final class Sweep {
         var open: [String: RunMark] = [:]
         var done = Set<SweepPlan.Step>()
         for record in contents.records {
-            guard case .run(let r) = record, let m = Mode(rawValue: r.mode) else { continue }
+            guard case .run(let r) = record, let m = r.mode.mode else { continue }
             let key = "\(r.replicas)/\(r.run)/\(r.mode)"
             switch r.event {
             case .start: open[key] = r
@@ -179,7 +179,7 @@ public final class Sweep {
             if stopRequested() >= 1 { break }
             progress(.started(step, index: index, of: steps.count))
             try switchMode(step.mode)
-            try writer.write(.run(RunMark(t: t, event: .start, run: step.run, mode: step.mode.rawValue, replicas: step.replicas)))
+            try writer.write(.run(RunMark(t: t, event: .start, run: step.run, mode: .mode(step.mode), replicas: step.replicas)))
             (traffic as? CommandTrafficDriver)?.run = step.run
             (traffic as? CommandTrafficDriver)?.mode = step.mode.rawValue
             try traffic.start(replicas: step.replicas, duration: plan.duration)
@@ -203,7 +203,7 @@ public final class Sweep {
                         progress(.problem("the clients of replicas \(step.replicas) run \(step.run) \(step.mode) did not finish; stopping them"))
                     }
                     clientsGone = t
-                    try writer.write(.run(RunMark(t: t, event: .end, run: step.run, mode: step.mode.rawValue,
+                    try writer.write(.run(RunMark(t: t, event: .end, run: step.run, mode: .mode(step.mode),
                                                   replicas: step.replicas, complete: true)))
                 }
                 try sample(&ends)
@@ -212,7 +212,7 @@ public final class Sweep {
             }
             traffic.stop()
             if clientsGone == nil {
-                try writer.write(.run(RunMark(t: t, event: .end, run: step.run, mode: step.mode.rawValue, replicas: step.replicas,
+                try writer.write(.run(RunMark(t: t, event: .end, run: step.run, mode: .mode(step.mode), replicas: step.replicas,
                                               complete: !aborted)))
             }
             if aborted { break }
@@ -262,7 +262,7 @@ public final class Sweep {
         let result = Steering.apply(p, target: target)
         session.sampler.refreshSteering()
         try writer.write(.mode(result.record(t: t, from: mode)))
-        mode = to.rawValue
+        mode = .mode(to)
         guard result.ok else {
             throw SteerError.invalid("switching to \(to) failed: \(result.errors.joined(separator: "; ")); the sweep stopped")
         }

@@ -144,6 +144,16 @@ public struct JSONBuffer {
         appendQuoted(s)
     }
 
+    /// Writes one of our own names as a string value (it must not need escaping: the
+    /// schema's type names, say).
+    @inline(__always)
+    public mutating func string(_ name: StaticString) {
+        valueStart()
+        put(0x22)
+        put(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        put(0x22)
+    }
+
     public mutating func stringOrNull(_ s: String?) {
         if let s { string(s) } else { null() }
     }

@@ -45,8 +45,8 @@ public struct StreamRate: Equatable, Sendable {
 public struct Sample: Equatable, Sendable {
     /// Seconds since the recording (or the session) started.
     public var t: Double
-    /// The steering mode read back from the files: a Mode name, "custom" or "unknown".
-    public var mode: String
+    /// The steering mode read back from the files.
+    public var mode: ObservedMode
     public var cpus: [CPUUsage]
     /// NET_RX and NET_TX softirqs per second, indexed like `cpus`.
     public var netRX: [Double]
@@ -61,7 +61,7 @@ public struct Sample: Equatable, Sendable {
     /// What could not be read this tick, in words ("netns steer-server-pod3 vanished").
     public var missing: [String]
 
-    public init(t: Double = 0, mode: String = "unknown", cpus: [CPUUsage] = [], netRX: [Double] = [],
+    public init(t: Double = 0, mode: ObservedMode = .unknown, cpus: [CPUUsage] = [], netRX: [Double] = [],
                 netTX: [Double] = [], softnet: [SoftnetRates] = [], ifaces: [InterfaceSample] = [],
                 sockFlowEntries: Int? = nil, streams: [StreamRate] = [], totalBps: Double? = nil,
                 missing: [String] = []) {
@@ -122,13 +122,13 @@ public struct FileWrite: Equatable, Sendable {
 /// A mode switch: the `mode` record.
 public struct ModeChange: Equatable, Sendable {
     public var t: Double
-    public var from: String
-    public var to: String
+    public var from: ObservedMode
+    public var to: ObservedMode
     public var ok: Bool
     public var writes: [FileWrite]
     public var errors: [String]
 
-    public init(t: Double, from: String, to: String, ok: Bool, writes: [FileWrite], errors: [String]) {
+    public init(t: Double, from: ObservedMode, to: ObservedMode, ok: Bool, writes: [FileWrite], errors: [String]) {
         self.t = t; self.from = from; self.to = to; self.ok = ok; self.writes = writes; self.errors = errors
     }
 }
@@ -139,13 +139,13 @@ public struct RunMark: Equatable, Sendable {
     public var t: Double
     public var event: Event
     public var run: Int
-    public var mode: String
+    public var mode: ObservedMode
     public var replicas: Int
     /// On `end`: false when the run was cut short (interrupted sweep); such runs are
     /// redone by `sweep --resume` and left out of the statistics.
     public var complete: Bool?
 
-    public init(t: Double, event: Event, run: Int, mode: String, replicas: Int, complete: Bool? = nil) {
+    public init(t: Double, event: Event, run: Int, mode: ObservedMode, replicas: Int, complete: Bool? = nil) {
         self.t = t; self.event = event; self.run = run; self.mode = mode; self.replicas = replicas
         self.complete = complete
     }

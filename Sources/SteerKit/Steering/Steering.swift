@@ -68,9 +68,9 @@ public struct SteeringResult: Equatable, Sendable {
     public var written: [AppliedWrite] { writes.filter { $0.outcome == .written } }
 
     /// The `mode` record of the recording format.
-    public func record(t: Double, from: String) -> ModeChange {
+    public func record(t: Double, from: ObservedMode) -> ModeChange {
         ModeChange(
-            t: t, from: from, to: mode, ok: ok,
+            t: t, from: from, to: ObservedMode(name: mode), ok: ok,
             writes: written.map { FileWrite(netns: $0.file.netns, path: $0.file.path, before: $0.before ?? "", after: $0.after) },
             errors: errors)
     }
@@ -217,12 +217,15 @@ public enum Steering {
 
 /// The mode that a set of file values matches.
 public struct DetectedMode: Equatable, Sendable {
-    /// A Mode's name, "custom" or "unknown".
-    public var name: String
+    public var observed: ObservedMode
     /// e.g. "rps_cpus 0-3" or "flows 32768, sock 32768".
     public var detail: String
 
-    public var mode: Mode? { Mode(rawValue: name) }
+    public init(_ observed: ObservedMode, detail: String) { self.observed = observed; self.detail = detail }
+
+    /// The name as recordings and status write it.
+    public var name: String { observed.name }
+    public var mode: Mode? { observed.mode }
 }
 
 extension Steering {
@@ -238,23 +241,23 @@ extension Steering {
             switch file.knob {
             case .sockFlowEntries: sock = Int(value)
             case .rpsCPUs:
-                guard let set = CPUSet(mask: value) else { return DetectedMode(name: "custom", detail: "unreadable mask \(value)") }
+                guard let set = CPUSet(mask: value) else { return DetectedMode(.custom, detail: "unreadable mask \(value)") }
                 if file.isPod { podMasks.append(set) } else if config.nodeIfaces.matches(file.iface ?? "") { nodeMasks.append(set) }
             case .rpsFlowCount:
                 let n = Int(value) ?? 0
                 if file.isPod { podFlows.append(n) } else if config.nodeIfaces.matches(file.iface ?? "") { nodeFlows.append(n) }
             }
         }
-        guard !nodeMasks.isEmpty else { return DetectedMode(name: "unknown", detail: "no node interface to read") }
+        guard !nodeMasks.isEmpty else { return DetectedMode(.unknown, detail: "no node interface to read") }
         func uniform(_ sets: [CPUSet]) -> CPUSet?? {
             guard let first = sets.first else { return .some(nil) }
             return sets.allSatisfy { $0 == first } ? .some(first) : nil
         }
         guard let nodeMaskU = uniform(nodeMasks), let nodeMask = nodeMaskU else {
-            return DetectedMode(name: "custom", detail: "rps_cpus differs between node queues")
+            return DetectedMode(.custom, detail: "rps_cpus differs between node queues")
         }
         guard let podMaskU = uniform(podMasks) else {
-            return DetectedMode(name: "custom", detail: "rps_cpus differs between pod queues")
+            return DetectedMode(.custom, detail: "rps_cpus differs between pod queues")
         }
         let podMask = podMaskU ?? CPUSet()
         let nodeFlowOn = nodeFlows.contains { $0 > 0 }, nodeFlowAll = !nodeFlows.isEmpty && nodeFlows.allSatisfy { $0 > 0 }
@@ -263,22 +266,22 @@ extension Steering {
         let cpuText = nodeMask.isEmpty ? "" : "rps_cpus \(nodeMask.list)"
 
         if !sockOn && !nodeFlowOn && !podFlowOn {
-            if nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(name: "baseline", detail: "no RPS, no RFS") }
-            if !nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(name: "rps", detail: cpuText) }
-            if !nodeMask.isEmpty && podMask == nodeMask { return DetectedMode(name: "rps+", detail: cpuText + " (pods too)") }
-            return DetectedMode(name: "custom", detail: "rps_cpus differs between node and pods")
+            if nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(.mode(.baseline), detail: "no RPS, no RFS") }
+            if !nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(.mode(.rps), detail: cpuText) }
+            if !nodeMask.isEmpty && podMask == nodeMask { return DetectedMode(.mode(.rpsPlus), detail: cpuText + " (pods too)") }
+            return DetectedMode(.custom, detail: "rps_cpus differs between node and pods")
         }
         if sockOn && nodeFlowAll {
             let flowText = "flows \(nodeFlows.max() ?? 0), sock \(sock.map(String.init) ?? "?")"
             let detail = cpuText.isEmpty ? flowText : flowText + ", " + cpuText
             if !podFlowOn && (podMask.isEmpty || podMask == nodeMask) && (podMask.isEmpty || !nodeMask.isEmpty) {
-                return DetectedMode(name: "rfs", detail: detail)
+                return DetectedMode(.mode(.rfs), detail: detail)
             }
             if podFlowAll && (podMask.isEmpty || podMask == nodeMask) {
-                return DetectedMode(name: "rfs+", detail: detail + " (pods too)")
+                return DetectedMode(.mode(.rfsPlus), detail: detail + " (pods too)")
             }
         }
-        return DetectedMode(name: "custom", detail: sockOn ? "RFS partly set" : "flow counts without rps_sock_flow_entries")
+        return DetectedMode(.custom, detail: sockOn ? "RFS partly set" : "flow counts without rps_sock_flow_entries")
     }
 
     /// The mode a sample shows (its node is the sample's interfaces in `nodeNetns`).

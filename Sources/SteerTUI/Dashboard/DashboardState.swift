@@ -66,7 +66,7 @@ public struct DashboardState: Equatable, Sendable {
     /// as many as the widest sparkline could show; the view takes the newest that fit).
     public var throughputHistory: [Double] = []
     /// The steering mode in force: baseline, rps, rps+, rfs, rfs+, custom or unknown.
-    public var mode = "unknown"
+    public var mode: ObservedMode = .unknown
     /// What the mode amounts to, e.g. "rps_cpus 0-3 · flow 32768"; may be "".
     public var modeDetail = ""
     public var switchStatus: SwitchStatus?

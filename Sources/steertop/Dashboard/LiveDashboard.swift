@@ -25,7 +25,7 @@ final class LiveDashboard: DashboardApp {
     /// The mode switch on the worker thread, and the pipe it wakes the loop with.
     var switching: Mode?
     let wake: (read: Int32, write: Int32)
-    let switchResult = Handoff<(SteeringResult, from: String)>()
+    let switchResult = Handoff<(SteeringResult, from: ObservedMode)>()
     var steeringTarget: SteeringTarget?
     var traffic: [TrafficClient] = []
     let stateDirectory: StateDirectory
@@ -128,7 +128,7 @@ final class LiveDashboard: DashboardApp {
             state.mode = s.mode
             state.modeDetail = ""
         } else {
-            state.mode = session.mode.name
+            state.mode = session.mode.observed
             state.modeDetail = session.mode.detail
         }
         state.recorder = recorder.map { .init(path: $0.path, lines: $0.lines, bytes: $0.bytes) }
@@ -212,7 +212,7 @@ final class LiveDashboard: DashboardApp {
         }
         switching = mode
         state.switchStatus = .init(target: mode.rawValue, phase: .inProgress, message: "switching…", time: clock())
-        let job = SwitchJob(target: steeringTarget!, config: steeringConfig, mode: mode, from: session.mode.name,
+        let job = SwitchJob(target: steeringTarget!, config: steeringConfig, mode: mode, from: session.mode.observed,
                             state: stateDirectory, handoff: switchResult, wake: wake.write)
         if !LibC.detachedThread({ job.run() }) {
             switching = nil
@@ -260,13 +260,13 @@ final class SwitchJob: @unchecked Sendable {
     let target: SteeringTarget
     let config: SteeringConfig
     let mode: Mode
-    let from: String
+    let from: ObservedMode
     let state: StateDirectory
-    let handoff: Handoff<(SteeringResult, from: String)>
+    let handoff: Handoff<(SteeringResult, from: ObservedMode)>
     let wake: Int32
 
-    init(target: SteeringTarget, config: SteeringConfig, mode: Mode, from: String, state: StateDirectory,
-         handoff: Handoff<(SteeringResult, from: String)>, wake: Int32) {
+    init(target: SteeringTarget, config: SteeringConfig, mode: Mode, from: ObservedMode, state: StateDirectory,
+         handoff: Handoff<(SteeringResult, from: ObservedMode)>, wake: Int32) {
         self.target = target; self.config = config; self.mode = mode; self.from = from
         self.state = state; self.handoff = handoff; self.wake = wake
     }

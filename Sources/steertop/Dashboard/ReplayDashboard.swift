@@ -96,7 +96,7 @@ final class ReplayDashboard: DashboardApp {
         state.modeDetail = ""
         state.source = .replay(file: path, position: s.t, duration: duration, speed: speed, paused: paused)
         if let m = modeChanges.last(where: { $0.t <= s.t + 1e-9 }) {
-            state.switchStatus = .init(target: m.to, phase: m.ok ? .ok : .failed,
+            state.switchStatus = .init(target: m.to.name, phase: m.ok ? .ok : .failed,
                                        message: m.ok ? "from \(m.from), \(m.writes.count) files written" : (m.errors.first ?? "failed"),
                                        time: "t=\(ReplayDashboard.clock(m.t))")
         } else {
