@@ -67,15 +67,11 @@ extension Steertop {
             let resolved = try target.resolve()
             let steeringTarget = try resolved.steeringTarget()
             let config = try modeOptions.apply(to: resolved.steering, online: steeringTarget.onlineCPUs)
-            let plan = Steering.plan(mode, target: steeringTarget, config: config)
+            let modeSwitch = ModeSwitch(target: steeringTarget, config: config, snapshots: StateDirectory.resolve())
+            let plan = modeSwitch.plan(mode)
             if !quiet || dryRun { output(PlanText.plan(plan, target: steeringTarget)) }
             guard !dryRun else { return }
-            if plan.writes.count <= 1 {
-                throw SteerError.invalid("nothing to steer on \(steeringTarget.summary): no interface matches \(config.nodeIfaces) (see --iface)")
-            }
-            let state = StateDirectory.resolve()
-            try Snapshot.saveBefore(plan, state: state, key: StateDirectory.key(nodeNetns: steeringTarget.nodeNetns))
-            let result = Steering.apply(plan, target: steeringTarget)
+            let result = try modeSwitch.apply(plan)
             output(PlanText.result(result, plan: plan))
             if !result.ok { throw AlreadyReportedFailure() }
         }

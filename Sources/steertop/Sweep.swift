@@ -140,8 +140,9 @@ extension Steertop {
             let traffic: TrafficDriver = useLab
                 ? LabTrafficDriver(state: state)
                 : CommandTrafficDriver(template: clientsCmd!.split(separator: " ").map(String.init))
-            let sweep = SteerKit.Sweep(plan: plan, session: session, target: steeringTarget, config: config, traffic: traffic,
-                                       writer: writer, interval: interval, offset: offset)
+            let sweep = SteerKit.Sweep(plan: plan, recorder: Recorder(session: session, writer: writer, offset: offset),
+                                       modeSwitch: ModeSwitch(target: steeringTarget, config: config, snapshots: nil),
+                                       traffic: traffic, interval: interval)
             let signals = try SignalPipe([SIGINT, SIGTERM, SIGHUP])
             var interrupts = 0
             let progressBar = ProgressBar(total: plan.steps.count - skip.count, secondsPerStep: plan.secondsPerStep)
