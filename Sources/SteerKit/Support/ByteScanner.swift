@@ -96,4 +96,65 @@ public struct ByteScanner {
         index = i + 1
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
     }
+
+    // MARK: one line (iperf3's text output reads with these)
+
+    /// Consumes `byte` if it is next.
+    @inline(__always)
+    public mutating func eat(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// Consumes `word` if the bytes continue with it.
+    @inline(__always)
+    public mutating func eat(_ word: StaticString) -> Bool {
+        guard hasPrefix(word) else { return false }
+        index += word.utf8CodeUnitCount
+        return true
+    }
+
+    /// Whether the bytes before `end` finish with `word` (which starts at or after the cursor).
+    @inline(__always)
+    public func endsWith(_ word: StaticString, at end: Int) -> Bool {
+        let m = word.utf8CodeUnitCount
+        guard end - m >= index else { return false }
+        let w = word.utf8Start
+        for k in 0..<m where bytes[end - m + k] != w[k] { return false }
+        return true
+    }
+
+    /// The end of the bytes without their trailing blanks (not before the cursor).
+    @inline(__always)
+    public var trimmedEnd: Int {
+        var end = bytes.count
+        while end > index, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return end
+    }
+
+    /// Moves past the next `byte` (or to the end).
+    public mutating func skip(past byte: UInt8) {
+        while index < bytes.count, bytes[index] != byte { index += 1 }
+        if index < bytes.count { index += 1 }
+    }
+
+    /// An unsigned decimal of at most 18 digits at the cursor (no blanks skipped).
+    @inline(__always)
+    public mutating func integer() -> Int? {
+        var v = 0
+        let start = index
+        while index < bytes.count, case let d = bytes[index] &- 0x30, d < 10, index - start < 18 {
+            v = v * 10 + Int(d)
+            index += 1
+        }
+        return index > start ? v : nil
+    }
+
+    /// The rest without trailing blanks, as a String; the cursor moves to the end.
+    public mutating func rest() -> String {
+        let end = trimmedEnd
+        defer { index = bytes.count }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
+    }
 }
