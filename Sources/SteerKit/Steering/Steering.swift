@@ -228,26 +228,68 @@ public struct DetectedMode: Equatable, Sendable {
     public var mode: Mode? { observed.mode }
 }
 
+/// What recognising a mode looks at, typed: the node's and the pods' rps_cpus as CPU sets
+/// and their rps_flow_cnt and rps_sock_flow_entries as numbers, whether they came from the
+/// files' text (`status`) or from a sample (the dashboard, the recorder).
+public struct SteeringSettings: Equatable, Sendable {
+    public var sockFlowEntries: Int?
+    public var nodeMasks: [CPUSet] = []
+    public var podMasks: [CPUSet] = []
+    public var nodeFlows: [Int] = []
+    public var podFlows: [Int] = []
+
+    public init(sockFlowEntries: Int? = nil) { self.sockFlowEntries = sockFlowEntries }
+}
+
 extension Steering {
-    /// Recognises the mode from the files' values: uniform settings over the node's
-    /// interfaces and the pods' decide; anything else is "custom". With no node queues
-    /// it is "unknown". Files of interfaces the config does not cover are ignored.
+    /// Recognises the mode from the files' values (as `state` reads them). Files of
+    /// interfaces the config does not cover are ignored.
     public static func detect(_ values: [(SteeringFile, String?)], config: SteeringConfig) -> DetectedMode {
-        var sock: Int?
-        var nodeMasks: [CPUSet] = [], podMasks: [CPUSet] = []
-        var nodeFlows: [Int] = [], podFlows: [Int] = []
+        var settings = SteeringSettings()
         for (file, value) in values {
             guard let value else { continue }
             switch file.knob {
-            case .sockFlowEntries: sock = Int(value)
+            case .sockFlowEntries: settings.sockFlowEntries = Int(value)
             case .rpsCPUs:
                 guard let set = CPUSet(mask: value) else { return DetectedMode(.custom, detail: "unreadable mask \(value)") }
-                if file.isPod { podMasks.append(set) } else if config.nodeIfaces.matches(file.iface ?? "") { nodeMasks.append(set) }
+                if file.isPod { settings.podMasks.append(set) }
+                else if config.nodeIfaces.matches(file.iface ?? "") { settings.nodeMasks.append(set) }
             case .rpsFlowCount:
                 let n = Int(value) ?? 0
-                if file.isPod { podFlows.append(n) } else if config.nodeIfaces.matches(file.iface ?? "") { nodeFlows.append(n) }
+                if file.isPod { settings.podFlows.append(n) }
+                else if config.nodeIfaces.matches(file.iface ?? "") { settings.nodeFlows.append(n) }
             }
         }
+        return detect(settings)
+    }
+
+    /// The mode a sample shows (its node is the sample's interfaces in `nodeNetns`): the
+    /// sample's numbers are taken as they are, not printed and parsed again.
+    public static func detect(_ sample: Sample, nodeNetns: String, config: SteeringConfig) -> DetectedMode {
+        var settings = SteeringSettings(sockFlowEntries: sample.sockFlowEntries)
+        for i in sample.ifaces {
+            let isPod = i.netns != nodeNetns
+            if !isPod && !config.nodeIfaces.matches(i.name) { continue }
+            if isPod && !config.podIfaces.matches(i.name) { continue }
+            for q in i.queues {
+                if let mask = q.rpsCPUs {
+                    guard let set = CPUSet(mask: mask) else { return DetectedMode(.custom, detail: "unreadable mask \(mask)") }
+                    if isPod { settings.podMasks.append(set) } else { settings.nodeMasks.append(set) }
+                }
+                if let n = q.rpsFlowCount {
+                    if isPod { settings.podFlows.append(n) } else { settings.nodeFlows.append(n) }
+                }
+            }
+        }
+        return detect(settings)
+    }
+
+    /// Recognises the mode: uniform settings over the node's interfaces and the pods' decide;
+    /// anything else is custom. With no node queues it is unknown.
+    public static func detect(_ settings: SteeringSettings) -> DetectedMode {
+        let sock = settings.sockFlowEntries
+        let nodeMasks = settings.nodeMasks, podMasks = settings.podMasks
+        let nodeFlows = settings.nodeFlows, podFlows = settings.podFlows
         guard !nodeMasks.isEmpty else { return DetectedMode(.unknown, detail: "no node interface to read") }
         func uniform(_ sets: [CPUSet]) -> CPUSet?? {
             guard let first = sets.first else { return .some(nil) }
@@ -282,22 +324,5 @@ extension Steering {
             }
         }
         return DetectedMode(.custom, detail: sockOn ? "RFS partly set" : "flow counts without rps_sock_flow_entries")
-    }
-
-    /// The mode a sample shows (its node is the sample's interfaces in `nodeNetns`).
-    public static func detect(_ sample: Sample, nodeNetns: String, config: SteeringConfig) -> DetectedMode {
-        var values: [(SteeringFile, String?)] = [(.sockFlowEntries, sample.sockFlowEntries.map(String.init))]
-        values.reserveCapacity(sample.ifaces.count * 2 + 1)
-        for i in sample.ifaces {
-            let isPod = i.netns != nodeNetns
-            if !isPod && !config.nodeIfaces.matches(i.name) { continue }
-            if isPod && !config.podIfaces.matches(i.name) { continue }
-            for q in i.queues {
-                values.append((SteeringFile(netns: i.netns, iface: i.name, queue: q.queue, knob: .rpsCPUs, isPod: isPod), q.rpsCPUs))
-                values.append((SteeringFile(netns: i.netns, iface: i.name, queue: q.queue, knob: .rpsFlowCount, isPod: isPod),
-                               q.rpsFlowCount.map(String.init)))
-            }
-        }
-        return detect(values, config: config)
     }
 }
