@@ -283,7 +283,7 @@ public struct IperfParser: Sendable {
         var omitted = false
         var columnsEnd = last
         if last > c.index {
-            switch c.bytes[last - 1] {
+            switch c.p[last - 1] {
             case 0x72:  // "r"
                 if c.endsWith("receiver", at: last) {
                     role = .receiver
@@ -609,14 +609,14 @@ extension ByteScanner {
         var v: UInt64 = 0
         var count = 0
         var scale = 0
-        while index < bytes.count, case let d = bytes[index] &- 0x30, d < 10 {
+        while index < n, case let d = p[index] &- 0x30, d < 10 {
             v = v &* 10 &+ UInt64(d)
             count += 1
             index += 1
         }
-        if index < bytes.count && bytes[index] == 0x2e {
+        if index < n && p[index] == 0x2e {
             index += 1
-            while index < bytes.count, case let d = bytes[index] &- 0x30, d < 10 {
+            while index < n, case let d = p[index] &- 0x30, d < 10 {
                 v = v &* 10 &+ UInt64(d)
                 count += 1
                 scale += 1
