@@ -13,7 +13,7 @@ import SteerKit
 enum StatsGen {
     static let usage = "OUT [--mb 200] [--seed 1]   write a realistic sweep recording of about that size"
 
-    static let modes = ["baseline", "rps", "rps+", "rfs", "rfs+"]
+    static let modes = Mode.allCases.map(\.rawValue)
     static let replicaCounts = [1, 2, 4, 8, 16]
     /// Baseline throughput of all streams together, bit/s, by replicas.
     static let baselineTotal: [Int: Double] = [1: 6.0e9, 2: 9.0e9, 4: 11.0e9, 8: 12.0e9, 16: 12.5e9]
@@ -138,7 +138,7 @@ enum StatsGen {
                 writes.append(FileWrite(netns: "", path: "/sys/class/net/\(iface)/queues/rx-0/rps_cpus", before: "0", after: mask))
                 writes.append(FileWrite(netns: "", path: "/sys/class/net/\(iface)/queues/rx-0/rps_flow_cnt", before: "0", after: flows))
             }
-            try emit(.mode(ModeChange(t: t, from: currentMode, to: mode, ok: true, writes: writes, errors: [])))
+            try emit(.mode(ModeChange(t: t, from: ObservedMode(name: currentMode), to: ObservedMode(name: mode), ok: true, writes: writes, errors: [])))
             currentMode = mode
         }
 
@@ -147,7 +147,7 @@ enum StatsGen {
             // Settling samples between runs (outside any run).
             for _ in 0..<3 { try sample(mode: mode, replicas: replicas, level: level, perStream: nil) }
             runNumber += 1
-            try emit(.run(RunMark(t: t, event: .start, run: runNumber, mode: mode, replicas: replicas)))
+            try emit(.run(RunMark(t: t, event: .start, run: runNumber, mode: ObservedMode(name: mode), replicas: replicas)))
             // This run's per-stream rate: the mode's effect and run-to-run noise that
             // shrinks as the replicas grow (the intervals of Figure 6).
             let cv = [0.08, 0.06, 0.04, 0.03, 0.02][level]
@@ -162,7 +162,7 @@ enum StatsGen {
                     try emit(.streamEnd(StreamEnd(t: t, id: "steer-server-\(k)", bps: figure.rounded(), bytes: (figure * 30 / 8).rounded(), seconds: 30.0)))
                 }
             }
-            try emit(.run(RunMark(t: t, event: .end, run: runNumber, mode: mode, replicas: replicas, complete: !cutShort)))
+            try emit(.run(RunMark(t: t, event: .end, run: runNumber, mode: ObservedMode(name: mode), replicas: replicas, complete: !cutShort)))
             if cutShort { try emit(.note(Note(t: t, text: "sweep interrupted; run \(runNumber) will be redone"))) }
         }
 
@@ -220,7 +220,7 @@ enum StatsGen {
                     sum += now
                 }
             }
-            try emit(.sample(Sample(t: t, mode: mode, cpus: cpuRows, netRX: netRX, netTX: netTX, softnet: softnet, ifaces: ifaces,
+            try emit(.sample(Sample(t: t, mode: ObservedMode(name: mode), cpus: cpuRows, netRX: netRX, netTX: netTX, softnet: softnet, ifaces: ifaces,
                                     sockFlowEntries: mode.hasPrefix("rfs") ? 32768 : 0, streams: streams,
                                     totalBps: perStream == nil ? nil : sum)))
         }

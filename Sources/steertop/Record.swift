@@ -67,28 +67,22 @@ extension Steertop {
             let writer = try RecordingWriter(creating: path, header: session.header(
                 interval: sampling.interval, argv: CommandLine.arguments, version: Steertop.version))
             note("recording to \(path) every \(sampling.interval) s " + (duration.map { "for \($0) s" } ?? "until interrupted (^C)"))
-            var next = session.start + sampling.interval
+            let recorder = Recorder(session: session, writer: writer)
+            var schedule = TickSchedule(interval: sampling.interval, start: session.start)
             var stoppedBy: Int32?
-            var samples = 0
             while true {
-                if let s = signals.wait(max(0, next - LibC.monotonic())) {
+                if let s = signals.wait(schedule.wait()) {
                     stoppedBy = s
                     break
                 }
-                if LibC.monotonic() < next { continue }
-                let (sample, ended) = session.next()
-                try writer.write(.sample(sample))
-                samples += 1
-                for e in ended { try writer.write(.streamEnd(e)) }
+                if !schedule.isDue() { continue }
+                let (sample, _) = try recorder.tick()
                 if let duration, sample.t >= duration - sampling.interval / 2 { break }
-                next += sampling.interval
-                // Behind by more than a tick (the machine was stalled): skip, don't burst.
-                let now = LibC.monotonic()
-                if next < now { next = now + sampling.interval }
+                schedule.ticked()
             }
-            writer.close()
+            recorder.close()
             let why = stoppedBy.map { " (stopped by \(signalName($0)))" } ?? ""
-            note("recorded \(samples) samples (\(writer.lines) lines, \(writer.bytes) bytes) to \(path)\(why)")
+            note("recorded \(recorder.samples) samples (\(writer.lines) lines, \(writer.bytes) bytes) to \(path)\(why)")
         }
     }
 }

@@ -1,9 +1,35 @@
 import ArgumentParser
 import SteerKit
 
-extension Mode: ExpressibleByArgument {
-    public init?(argument: String) { self.init(name: argument) }
-    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+/// A mode on the command line (`apply MODE`), parsed by ArgumentParser as this type. A
+/// name that is no mode is kept, so that `validate()` says so in steertop's one line
+/// (ArgumentParser's own message would not list the modes as the user types them).
+struct ModeArgument: ExpressibleByArgument, Sendable {
+    let text: String
+    let mode: Mode?
+
+    init(argument: String) { text = argument; mode = Mode(name: argument) }
+}
+
+/// A comma-separated list of modes (`sweep --modes`), parsed as a type; the first name that
+/// is no mode is kept for `validate()`.
+struct ModeListArgument: ExpressibleByArgument, CustomStringConvertible, Sendable {
+    let text: String
+    let modes: [Mode]
+    /// The first name that is no mode.
+    let invalid: String?
+
+    init(argument: String) {
+        text = argument
+        let names = argument.split(separator: ",").map(String.init)
+        modes = names.compactMap { Mode(name: $0) }
+        invalid = names.first { Mode(name: $0) == nil }
+    }
+
+    init(_ modes: [Mode]) { self.init(argument: modes.map(\.rawValue).joined(separator: ",")) }
+
+    /// As typed: the help shows the default this way.
+    var description: String { text }
 }
 
 extension Steertop {
@@ -18,7 +44,7 @@ extension Steertop {
             """)
 
         @Argument(help: ArgumentHelp("baseline, rps, rps+, rfs or rfs+."))
-        var mode: String
+        var mode: ModeArgument
 
         @Flag(help: "Print the plan; change nothing.")
         var dryRun = false
@@ -30,26 +56,22 @@ extension Steertop {
         @OptionGroup var modeOptions: ModeOptions
 
         func validate() throws {
-            guard Mode(name: mode) != nil else {
-                throw ValidationError("unknown mode \"\(mode)\"; choose one of \(Mode.names)")
+            guard mode.mode != nil else {
+                throw ValidationError("unknown mode \"\(mode.text)\"; choose one of \(Mode.names)")
             }
         }
 
         func run() throws {
-            let mode = Mode(name: mode)!
+            let mode = mode.mode!
             if !dryRun && !LibC.isRoot { throw SteerError.notRoot(action: "steertop apply") }
             let resolved = try target.resolve()
             let steeringTarget = try resolved.steeringTarget()
             let config = try modeOptions.apply(to: resolved.steering, online: steeringTarget.onlineCPUs)
-            let plan = Steering.plan(mode, target: steeringTarget, config: config)
+            let modeSwitch = ModeSwitch(target: steeringTarget, config: config, snapshots: StateDirectory.resolve())
+            let plan = modeSwitch.plan(mode)
             if !quiet || dryRun { output(PlanText.plan(plan, target: steeringTarget)) }
             guard !dryRun else { return }
-            if plan.writes.count <= 1 {
-                throw SteerError.invalid("nothing to steer on \(steeringTarget.summary): no interface matches \(config.nodeIfaces) (see --iface)")
-            }
-            let state = StateDirectory.resolve()
-            try Snapshot.saveBefore(plan, state: state, key: StateDirectory.key(nodeNetns: steeringTarget.nodeNetns))
-            let result = Steering.apply(plan, target: steeringTarget)
+            let result = try modeSwitch.apply(plan)
             output(PlanText.result(result, plan: plan))
             if !result.ok { throw AlreadyReportedFailure() }
         }

@@ -20,7 +20,7 @@ extension Steertop {
             """)
 
         @Option(help: ArgumentHelp("Modes, comma-separated.", valueName: "list"))
-        var modes: String = "baseline,rps,rps+,rfs,rfs+"
+        var modes = ModeListArgument(Mode.allCases)
 
         @Option(help: ArgumentHelp("Replica counts (client/server pairs), comma-separated.", valueName: "list"))
         var replicas: String = "1,2,4,8,16"
@@ -58,11 +58,10 @@ extension Steertop {
         @OptionGroup var throughput: ThroughputOptions
 
         func validate() throws {
-            let ms = modes.split(separator: ",").map(String.init)
-            for m in ms where Mode(name: m) == nil {
+            if let m = modes.invalid {
                 throw ValidationError("unknown mode \"\(m)\"; choose among \(Mode.names)")
             }
-            guard !ms.isEmpty else { throw ValidationError("--modes is empty") }
+            guard !modes.modes.isEmpty else { throw ValidationError("--modes is empty") }
             let rs = replicas.split(separator: ",").map { Int($0) }
             guard !rs.isEmpty, rs.allSatisfy({ ($0 ?? 0) >= 1 }) else {
                 throw ValidationError("--replicas must be positive numbers, comma-separated (e.g. 1,2,4,8,16)")
@@ -87,7 +86,7 @@ extension Steertop {
         func run() throws {
             guard LibC.isRoot else { throw SteerError.notRoot(action: "steertop sweep") }
             let plan = SweepPlan(
-                modes: modes.split(separator: ",").compactMap { Mode(name: String($0)) },
+                modes: modes.modes,
                 replicas: replicas.split(separator: ",").compactMap { Int($0) }, runs: runs, duration: duration,
                 settle: settle, seed: seed)
             let state = StateDirectory.resolve()
@@ -141,8 +140,9 @@ extension Steertop {
             let traffic: TrafficDriver = useLab
                 ? LabTrafficDriver(state: state)
                 : CommandTrafficDriver(template: clientsCmd!.split(separator: " ").map(String.init))
-            let sweep = SteerKit.Sweep(plan: plan, session: session, target: steeringTarget, config: config, traffic: traffic,
-                                       writer: writer, interval: interval, offset: offset)
+            let sweep = SteerKit.Sweep(plan: plan, recorder: Recorder(session: session, writer: writer, offset: offset),
+                                       modeSwitch: ModeSwitch(target: steeringTarget, config: config, snapshots: nil),
+                                       traffic: traffic, interval: interval)
             let signals = try SignalPipe([SIGINT, SIGTERM, SIGHUP])
             var interrupts = 0
             let progressBar = ProgressBar(total: plan.steps.count - skip.count, secondsPerStep: plan.secondsPerStep)

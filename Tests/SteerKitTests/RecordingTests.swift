@@ -104,6 +104,75 @@ func sampleFixture(t: Double = 1.5) -> Sample {
         }
     }
 
+    /// What the format keeps (RecordSchema.Decimals): t and seconds to 3 decimals (ms),
+    /// CPU percentages to 2, per-second rates to 1, bit rates and bytes to 0. A value read
+    /// back is the written value rounded so, no closer; trailing zeros are not written.
+    @Test func theRoundTripKeepsTheStatedPrecision() throws {
+        var s = Sample(t: 1.23456, mode: "rfs")
+        s.cpus = [CPUUsage(cpu: 0, usr: 12.3456, nice: 0, sys: 0.004, iowait: 0, irq: 0, soft: 7.126, steal: 0, idle: 80.5244)]
+        s.netRX = [1234.56]
+        s.netTX = [0.04]
+        s.softnet = [SoftnetRates(cpu: 0, processed: 10.26, dropped: 0, timeSqueeze: 0, receivedRPS: 0, flowLimit: 0)]
+        s.ifaces = [InterfaceSample(name: "eth1", netns: "", rxBps: 9_310_000_000.6, txBps: 0.4, rxPps: 1.06, txPps: 0)]
+        s.streams = [StreamRate(id: "a", bps: 1.5)]
+        s.totalBps = 2.5
+        let line = RecordCodec.line(.sample(s))
+        #expect(line.contains(#""t":1.235,"#))
+        #expect(line.contains(#""usr":12.35,"#) && line.contains(#""sys":0,"#) && line.contains(#""idle":80.52}"#))
+        #expect(line.contains(#""net_rx":[1234.6]"#) && line.contains(#""net_tx":[0]"#))
+        #expect(line.contains(#""rx_bps":9310000001,"#) && line.contains(#""tx_bps":0,"#) && line.contains(#""rx_pps":1.1,"#))
+        guard case .sample(let back) = try RecordCodec.decode(String(line.dropLast())) else {
+            Issue.record("not a sample: \(line)")
+            return
+        }
+        #expect(back.t == 1.235)
+        #expect(back.cpus[0].usr == 12.35 && back.cpus[0].soft == 7.13 && back.cpus[0].idle == 80.52)
+        #expect(back.netRX == [1234.6] && back.softnet[0].processed == 10.3)
+        #expect(back.ifaces[0].rxBps == 9_310_000_001 && back.ifaces[0].rxPps == 1.1)
+        #expect(back.mode == .mode(.rfs))
+        // Written again, what was read gives the same line: the format is a fixed point.
+        #expect(RecordCodec.line(.sample(back)) == line)
+    }
+
+    /// A real recording read and written again is the same file, byte for byte: the encoder
+    /// and the decoder follow one schema.
+    @Test func theExampleRecordingIsAFixedPoint() throws {
+        let path = fixturesDirectory() + "/../../../recordings/example-lab-sweep.jsonl"
+        guard case .success(let text) = LibC.readText(path) else {
+            Issue.record("cannot read \(path)")
+            return
+        }
+        var again = ""
+        for line in text.split(separator: "\n") { again += RecordCodec.line(try RecordCodec.decode(String(line))) }
+        #expect(again == text)
+    }
+
+    @Test func aWrongValueNamesItsKey() {
+        do {
+            _ = try RecordCodec.decode(#"{"type":"sample","t":1,"cpu":[{"cpu":0,"idle":"high"}]}"#)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.key == "idle")
+            #expect(error.description == #"expected a number at byte 47 (key "idle")"#)
+        }
+        do {
+            _ = try RecordCodec.decode(#"{"type":"run","t":1,"event":"middle"}"#)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.key == "event")
+        }
+    }
+
+    @Test func modeNamesAreTyped() throws {
+        #expect(ObservedMode(name: "rps+") == .mode(.rpsPlus))
+        #expect(ObservedMode(name: "custom") == .custom && ObservedMode(name: "unknown") == .unknown)
+        // A later version's mode is kept as written, not folded into custom.
+        #expect(ObservedMode(name: "xdp") == .other("xdp"))
+        #expect(ObservedMode(name: "RPS+") == .other("RPS+"), "the format's names are exact; aliases are for users")
+        for m in Mode.allCases { #expect(ObservedMode(name: m.rawValue).name == m.rawValue) }
+        #expect(StatsModes.order == Mode.allCases.map(\.rawValue))
+    }
+
     @Test func readersIgnoreUnknownKeysAndTypes() throws {
         let r = try RecordCodec.decode(#"{"future":[1,{"x":2}],"type":"note","t":1,"text":"hi","extra":null}"#)
         #expect(r == .note(Note(t: 1, text: "hi")))

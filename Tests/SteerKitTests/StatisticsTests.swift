@@ -47,7 +47,7 @@ fileprivate func line(_ r: Record) -> String {
     return s
 }
 
-fileprivate func sampleLine(t: Double, mode: String, idle: [Double], soft: [Double], streams: [String] = [], total: Double? = nil) -> String {
+fileprivate func sampleLine(t: Double, mode: ObservedMode, idle: [Double], soft: [Double], streams: [String] = [], total: Double? = nil) -> String {
     let cpus = idle.indices.map { CPUUsage(cpu: $0, usr: 1, nice: 0, sys: 2, iowait: 0, irq: 0, soft: soft[$0], steal: 0, guest: 0, gnice: 0, idle: idle[$0]) }
     let s = Sample(t: t, mode: mode, cpus: cpus, netRX: idle.map { _ in 100 }, netTX: idle.map { _ in 10 },
                    softnet: idle.indices.map { SoftnetRates(cpu: $0) },
@@ -57,7 +57,7 @@ fileprivate func sampleLine(t: Double, mode: String, idle: [Double], soft: [Doub
 }
 
 /// One run of a sweep: start, three samples, a stream_end per stream, end.
-fileprivate func runLines(run: Int, mode: String, replicas: Int, t: inout Double, streamBps: [Double], idle: [Double] = [90, 80],
+fileprivate func runLines(run: Int, mode: ObservedMode, replicas: Int, t: inout Double, streamBps: [Double], idle: [Double] = [90, 80],
               soft: [Double] = [1, 5], complete: Bool? = true) -> [String] {
     var out = [line(.run(RunMark(t: t, event: .start, run: run, mode: mode, replicas: replicas)))]
     for _ in 0..<3 {
@@ -80,7 +80,7 @@ fileprivate func workedCheckLines(replicas: Int = 2, baseline: [Double] = [100, 
     var lines = [headerLine(cpus: cpus)]
     var t = 0.0
     var run = 0
-    for (mode, values) in [("baseline", baseline), ("rps", rps)] {
+    for (mode, values) in [(ObservedMode.mode(.baseline), baseline), (.mode(.rps), rps)] {
         for v in values {
             run += 1
             lines += runLines(run: run, mode: mode, replicas: replicas, t: &t, streamBps: [(v - 5) * 1e6, (v + 5) * 1e6],

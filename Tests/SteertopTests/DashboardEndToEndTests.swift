@@ -35,10 +35,19 @@ extension LabTests {
             // r records; a switch while recording writes a mode record; r stops.
             live.send("r")
             #expect(live.waitFor("recording to \(work.file("recordings"))/"), "the full path:\n\(live.text)")
-            LibC.sleep(2.5)
+            func recording() -> String? {
+                (try? LibC.listDirectory(work.file("recordings")).get())?.first.map { work.file("recordings/" + $0) }
+            }
+            #expect(waitUntil { recording().map { recordCount($0) >= 2 } ?? false }, "two samples recorded")
             live.send("2")
             #expect(live.waitFor("switched to rps"))
-            LibC.sleep(1.5)
+            // A sample after the mode record: the recording shows the new mode.
+            #expect(waitUntil {
+                guard let path = recording(), case .success(let text) = LibC.readText(path) else { return false }
+                let lines = text.split(separator: "\n")
+                guard let m = lines.firstIndex(where: { $0.contains("\"type\":\"mode\"") }) else { return false }
+                return lines[(m + 1)...].contains { $0.contains("\"type\":\"sample\"") }
+            }, "a sample after the switch")
             live.send("r")
             #expect(live.waitFor("samples to \(work.file("recordings"))/"))
             let files = try LibC.listDirectory(work.file("recordings")).get()
@@ -76,7 +85,8 @@ extension LabTests {
             // Resize: the layout follows; too small says so.
             live.resize(width: 70, height: 20)
             #expect(live.waitFor("steertop", seconds: 3))
-            LibC.sleep(1.2)
+            #expect(waitUntil(seconds: 5) { live.screen().allSatisfy { $0.count <= 70 } && live.text.contains("CPU") },
+                    "the layout follows the new size")
             screen = live.text
             #expect(live.screen().allSatisfy { $0.count <= 70 }, "\(screen)")
             #expect(screen.contains("CPU"))
@@ -97,6 +107,10 @@ extension LabTests {
             }
             let pausedAt = recLines(live.text) ?? 0
             #expect(live.waitUntil { (recLines($0) ?? 0) >= pausedAt + 2 }, "REC counts on while paused:\n\(live.text)")
+            #expect(waitUntil {
+                let names = (try? LibC.listDirectory(work.file("recordings")).get()) ?? []
+                return names.filter { $0 != files[0] }.contains { recordCount(work.file("recordings/" + $0)) >= 1 }
+            }, "the second recording has a sample")
             let pid = try #require(live.pid)
             live.hangUp()
             #expect(Processes.waitForExit([pid], seconds: 10), "steertop exits on SIGHUP")

@@ -109,7 +109,7 @@ extension LabTests {
                 [steertopBinary, "record", "--duration", "10", "--out", out, "--iperf-pods", "app=iperf3-server"] + nodeArgs,
                 environment: kubectl.environment(lab.state)).get())
             defer { Processes.terminate([recorder]) }
-            LibC.sleep(1)
+            #expect(waitUntil { recordCount(out) >= 1 }, "the recorder samples before the traffic starts")
             _ = try steertop(["lab", "traffic", "--replicas", "2", "--duration", "7"], state: lab.state)
             #expect(Processes.waitForExit([recorder], seconds: 30))
             let samples = try RecordingReader.read(out).records.compactMap { r -> SteerKit.Sample? in

@@ -11,7 +11,7 @@ extension LabTests {
             let recorder = try #require(try? LibC.spawn([steertopBinary, "record", "--duration", "15", "--out", out],
                                                         environment: lab.state.environment).get())
             defer { Processes.terminate([recorder]) }
-            LibC.sleep(1.5)
+            #expect(waitUntil { recordCount(out) >= 1 }, "the recorder samples before the traffic starts")
             let t = try steertop(["lab", "traffic", "--replicas", "4", "--duration", "10"], state: lab.state)
             #expect(t.status == 0, "\(t.stderr)")
             #expect(Processes.waitForExit([recorder], seconds: 30))
@@ -48,51 +48,54 @@ extension LabTests {
             let error = abs(total - kernel) / kernel
             #expect(error < 0.05, "total \(total) vs eth0 rx \(kernel) (\(error * 100)%)")
         }
+    }
+}
 
-        @Test func aStreamThatStopsReportingIsStale() throws {
-            let dir = TemporaryDirectory()
-            let log = dir.file("server.log")
-            let feed = IperfFeed()
-            feed.follow(file: log)
-            feed.staleAfter = 1
-            _ = feed.poll(now: 0)
-            // A log that appears after we started following it (tail -F).
-            let text = """
-            -----------------------------------------------------------
-            Server listening on 5201 (test #1)
-            -----------------------------------------------------------
-            Accepted connection from 10.0.0.1, port 40000
-            [  5] local 10.0.0.2 port 5201 connected to 10.0.0.1 port 40002
-            [ ID] Interval           Transfer     Bitrate
-            [  5]   0.00-1.00   sec   834 MBytes  6.99 Gbits/sec
+/// The feed on log files: no lab, no root (they ran inside the lab's root-only suite).
+@Suite struct IperfFeedFileTests {
+    @Test func aStreamThatStopsReportingIsStale() throws {
+        let dir = TemporaryDirectory()
+        let log = dir.file("server.log")
+        let feed = IperfFeed()
+        feed.follow(file: log)
+        feed.staleAfter = 1
+        _ = feed.poll(now: 0)
+        // A log that appears after we started following it (tail -F).
+        let text = """
+        -----------------------------------------------------------
+        Server listening on 5201 (test #1)
+        -----------------------------------------------------------
+        Accepted connection from 10.0.0.1, port 40000
+        [  5] local 10.0.0.2 port 5201 connected to 10.0.0.1 port 40002
+        [ ID] Interval           Transfer     Bitrate
+        [  5]   0.00-1.00   sec   834 MBytes  6.99 Gbits/sec
 
-            """
-            dir.write("server.log", text)
-            let live = feed.poll(now: 1)
-            #expect(live.streams == [StreamRate(id: "server/t1/5", bps: 6.99e9)])
-            let later = feed.poll(now: 3)
-            #expect(later.streams == [StreamRate(id: "server/t1/5", bps: 6.99e9, state: "stale")])
-            // Truncated and written again: read from its start.
-            dir.write("server.log", "iperf3: error - the server is busy running a test. try again later\n")
-            let busy = feed.poll(now: 4)
-            #expect(busy.streams.contains { $0.state == "error: the server is busy running a test. try again later" })
-            #expect(busy.problems.contains { $0.contains("busy") })
-        }
+        """
+        dir.write("server.log", text)
+        let live = feed.poll(now: 1)
+        #expect(live.streams == [StreamRate(id: "server/t1/5", bps: 6.99e9)])
+        let later = feed.poll(now: 3)
+        #expect(later.streams == [StreamRate(id: "server/t1/5", bps: 6.99e9, state: "stale")])
+        // Truncated and written again: read from its start.
+        dir.write("server.log", "iperf3: error - the server is busy running a test. try again later\n")
+        let busy = feed.poll(now: 4)
+        #expect(busy.streams.contains { $0.state == "error: the server is busy running a test. try again later" })
+        #expect(busy.problems.contains { $0.contains("busy") })
+    }
 
-        @Test func garbageAndMissingLogsAreStatesNotCrashes() throws {
-            let dir = TemporaryDirectory()
-            let feed = IperfFeed()
-            feed.follow(file: dir.file("not-yet.log"))
-            feed.follow(file: dir.file("garbage.log"))
-            feed.follow(file: dir.file("good.log"))
-            _ = feed.poll(now: 0)
-            var garbage = [UInt8](repeating: 0xff, count: 1 << 20)
-            garbage += Array("\n\u{0}\u{1}binary\n".utf8)
-            _ = LibC.writeFileAtomically(dir.file("garbage.log"), String(decoding: garbage, as: UTF8.self))
-            dir.write("good.log", "[  5]   0.00-1.00   sec   100 MBytes   839 Mbits/sec\n")
-            let u = feed.poll(now: 1)
-            #expect(u.problems.contains { $0.contains("waiting for") && $0.contains("not-yet.log") })
-            #expect(u.streams == [StreamRate(id: "good/t0/5", bps: 839e6)] || u.streams.map(\.bps) == [839e6])
-        }
+    @Test func garbageAndMissingLogsAreStatesNotCrashes() throws {
+        let dir = TemporaryDirectory()
+        let feed = IperfFeed()
+        feed.follow(file: dir.file("not-yet.log"))
+        feed.follow(file: dir.file("garbage.log"))
+        feed.follow(file: dir.file("good.log"))
+        _ = feed.poll(now: 0)
+        var garbage = [UInt8](repeating: 0xff, count: 1 << 20)
+        garbage += Array("\n\u{0}\u{1}binary\n".utf8)
+        _ = LibC.writeFileAtomically(dir.file("garbage.log"), String(decoding: garbage, as: UTF8.self))
+        dir.write("good.log", "[  5]   0.00-1.00   sec   100 MBytes   839 Mbits/sec\n")
+        let u = feed.poll(now: 1)
+        #expect(u.problems.contains { $0.contains("waiting for") && $0.contains("not-yet.log") })
+        #expect(u.streams == [StreamRate(id: "good/t0/5", bps: 839e6)] || u.streams.map(\.bps) == [839e6])
     }
 }

@@ -77,6 +77,24 @@ final class LabFixture {
     func serverPod(_ k: Int) -> LabPod { LabPod(side: .server, index: k) }
 }
 
+/// Polls `condition` every 0.1 s until it holds: a test waits for what it needs (a line
+/// written, a screen shown), never a fixed time. False when `seconds` pass first.
+@discardableResult
+func waitUntil(seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = LibC.monotonic() + seconds
+    while LibC.monotonic() < deadline {
+        if try condition() { return true }
+        LibC.sleep(0.1)
+    }
+    return try condition()
+}
+
+/// The lines of a recording so far with `"type":"<type>"` (0 while it does not exist).
+func recordCount(_ path: String, type: String = "sample") -> Int {
+    guard case .success(let text) = LibC.readText(path) else { return 0 }
+    return text.split(separator: "\n").filter { $0.contains("\"type\":\"\(type)\"") }.count
+}
+
 /// Every test that uses the lab (its namespaces have fixed names) runs in this suite, one
 /// after another.
 @Suite(.serialized, .enabled(if: isRoot, "the lab needs root"))
@@ -125,34 +143,19 @@ final class TmuxPane {
     /// Waits until the screen contains `text`; false after `seconds`.
     @discardableResult
     func waitFor(_ text: String, seconds: Double = 10) -> Bool {
-        let deadline = LibC.monotonic() + seconds
-        while LibC.monotonic() < deadline {
-            if self.text.contains(text) { return true }
-            LibC.sleep(0.1)
-        }
-        return false
+        waitUntil(seconds: seconds) { $0.contains(text) }
     }
 
     /// Waits until `condition` holds for the screen's text; false after `seconds`.
     @discardableResult
     func waitUntil(seconds: Double = 10, _ condition: (String) -> Bool) -> Bool {
-        let deadline = LibC.monotonic() + seconds
-        while LibC.monotonic() < deadline {
-            if condition(text) { return true }
-            LibC.sleep(0.1)
-        }
-        return false
+        SteertopTests.waitUntil(seconds: seconds) { condition(text) }
     }
 
     /// Waits until the screen no longer contains `text`; false after `seconds`.
     @discardableResult
     func waitForAbsence(_ text: String, seconds: Double = 10) -> Bool {
-        let deadline = LibC.monotonic() + seconds
-        while LibC.monotonic() < deadline {
-            if !self.text.contains(text) { return true }
-            LibC.sleep(0.1)
-        }
-        return false
+        waitUntil(seconds: seconds) { !$0.contains(text) }
     }
 
     func resize(width: Int, height: Int) {

@@ -114,19 +114,17 @@ public final class CommandTrafficDriver: TrafficDriver {
     }
 }
 
-/// Runs a sweep, recording everything into one file.
+/// Runs a sweep, recording everything into one file: the record loop is a `Recorder`
+/// (whose offset moves `t` to the recording's start when a resumed sweep appends), the
+/// switches a `ModeSwitch`.
 public final class Sweep {
     public let plan: SweepPlan
-    let session: Session
-    let target: SteeringTarget
-    let config: SteeringConfig
+    let recorder: Recorder
+    let modeSwitch: ModeSwitch
     let traffic: TrafficDriver
-    let writer: RecordingWriter
-    let interval: Double
-    /// Seconds added to the session's clock so that `t` counts from the recording's start
-    /// (a resumed sweep appends to a file started earlier).
-    let offset: Double
-    var mode: String
+    var schedule: TickSchedule
+    var mode: ObservedMode
+    var session: Session { recorder.session }
 
     /// What the sweep reports as it goes.
     public enum Progress {
@@ -137,14 +135,13 @@ public final class Sweep {
         case problem(String)
     }
 
-    public init(plan: SweepPlan, session: Session, target: SteeringTarget, config: SteeringConfig,
-                traffic: TrafficDriver, writer: RecordingWriter, interval: Double, offset: Double) {
-        self.plan = plan; self.session = session; self.target = target; self.config = config
-        self.traffic = traffic; self.writer = writer; self.interval = interval; self.offset = offset
-        mode = session.mode.name
+    public init(plan: SweepPlan, recorder: Recorder, modeSwitch: ModeSwitch, traffic: TrafficDriver, interval: Double) {
+        self.plan = plan; self.recorder = recorder; self.modeSwitch = modeSwitch; self.traffic = traffic
+        schedule = TickSchedule(interval: interval)
+        mode = recorder.session.mode.observed
     }
 
-    var t: Double { session.elapsed + offset }
+    var t: Double { recorder.t }
 
     /// The steps a recording already holds complete (a `run` start and its end with
     /// complete not false), for --resume.
@@ -153,7 +150,7 @@ public final class Sweep {
         var open: [String: RunMark] = [:]
         var done = Set<SweepPlan.Step>()
         for record in contents.records {
-            guard case .run(let r) = record, let m = Mode(rawValue: r.mode) else { continue }
+            guard case .run(let r) = record, let m = r.mode.mode else { continue }
             let key = "\(r.replicas)/\(r.run)/\(r.mode)"
             switch r.event {
             case .start: open[key] = r
@@ -179,7 +176,7 @@ public final class Sweep {
             if stopRequested() >= 1 { break }
             progress(.started(step, index: index, of: steps.count))
             try switchMode(step.mode)
-            try writer.write(.run(RunMark(t: t, event: .start, run: step.run, mode: step.mode.rawValue, replicas: step.replicas)))
+            try recorder.write(.run(RunMark(t: t, event: .start, run: step.run, mode: .mode(step.mode), replicas: step.replicas)))
             (traffic as? CommandTrafficDriver)?.run = step.run
             (traffic as? CommandTrafficDriver)?.mode = step.mode.rawValue
             try traffic.start(replicas: step.replicas, duration: plan.duration)
@@ -188,7 +185,7 @@ public final class Sweep {
             // start, and the run ends at the first tick that finds the clients gone, before
             // that tick's sample (mostly idle) is taken. The receiver figures the servers
             // print as the tests end come just after; stats credits them to the run.
-            nextTick = LibC.monotonic() + interval
+            schedule.restart()
             var ends: [StreamEnd] = []
             var aborted = false
             var clientsGone: Double?
@@ -197,13 +194,13 @@ public final class Sweep {
                     aborted = true
                     break
                 }
-                waitForTick()
+                schedule.sleepUntilDue()
                 if clientsGone == nil && (traffic.finished() || t - start > plan.duration + 30) {
                     if !traffic.finished() {
                         progress(.problem("the clients of replicas \(step.replicas) run \(step.run) \(step.mode) did not finish; stopping them"))
                     }
                     clientsGone = t
-                    try writer.write(.run(RunMark(t: t, event: .end, run: step.run, mode: step.mode.rawValue,
+                    try recorder.write(.run(RunMark(t: t, event: .end, run: step.run, mode: .mode(step.mode),
                                                   replicas: step.replicas, complete: true)))
                 }
                 try sample(&ends)
@@ -212,7 +209,7 @@ public final class Sweep {
             }
             traffic.stop()
             if clientsGone == nil {
-                try writer.write(.run(RunMark(t: t, event: .end, run: step.run, mode: step.mode.rawValue, replicas: step.replicas,
+                try recorder.write(.run(RunMark(t: t, event: .end, run: step.run, mode: .mode(step.mode), replicas: step.replicas,
                                               complete: !aborted)))
             }
             if aborted { break }
@@ -230,39 +227,23 @@ public final class Sweep {
         return done
     }
 
-    private var nextTick: Double?
-
     /// One tick: wait for it, sample, write.
     func tick(_ ends: inout [StreamEnd]) throws(SteerError) {
-        waitForTick()
+        schedule.sleepUntilDue()
         try sample(&ends)
     }
 
-    func waitForTick() {
-        let now = LibC.monotonic()
-        let due = max(nextTick ?? now + interval, now)
-        LibC.sleep(due - now)
-        nextTick = due + interval
-    }
-
     func sample(_ ends: inout [StreamEnd]) throws(SteerError) {
-        var (sample, ended) = session.next()
-        sample.t += offset
-        try writer.write(.sample(sample))
-        for var e in ended {
-            e.t += offset
-            try writer.write(.streamEnd(e))
-            ends.append(e)
-        }
+        let (sample, ended) = try recorder.tick()
+        ends += ended
         mode = sample.mode
     }
 
     func switchMode(_ to: Mode) throws(SteerError) {
-        let p = Steering.plan(to, target: target, config: config)
-        let result = Steering.apply(p, target: target)
+        let result = modeSwitch.run(to)
         session.sampler.refreshSteering()
-        try writer.write(.mode(result.record(t: t, from: mode)))
-        mode = to.rawValue
+        try recorder.write(result, from: mode)
+        mode = .mode(to)
         guard result.ok else {
             throw SteerError.invalid("switching to \(to) failed: \(result.errors.joined(separator: "; ")); the sweep stopped")
         }

@@ -21,7 +21,7 @@ public struct LabPod: Equatable, Sendable {
     /// The node's namespace.
     public var node: String { side == .client ? Lab.clientNode : Lab.serverNode }
     /// The host-side veth, named as Calico names it: "cali" + sha1("<ns>.<pod>")[0..<11].
-    public var cali: String { "cali" + String(SHA1.hex("\(Lab.kubernetesNamespace).\(podName)").prefix(11)) }
+    public var cali: String { Calico.interfaceName(namespace: Lab.kubernetesNamespace, pod: podName) }
     /// The pod's /32 address (used only inside the lab's namespaces).
     public var address: String { "10.66.\(side == .client ? 1 : 2).\(10 + index)" }
     /// A fixed MAC for the pod's eth0 (so that neighbours can be static).

@@ -1,6 +1,16 @@
 /// Format v1 (docs/recording-format.md): how each record is written as one JSON line and
 /// read back. Readers ignore unknown keys and unknown types.
 public enum RecordCodec {
+    // Every key and type name comes from RecordSchema.
+    typealias Ty = RecordSchema.RecordType
+    typealias H = RecordSchema.Header
+    typealias S = RecordSchema.Sample
+    typealias M = RecordSchema.ModeChange
+    typealias R = RecordSchema.Run
+    typealias E = RecordSchema.StreamEnd
+    typealias N = RecordSchema.Note
+    typealias D = RecordSchema.Decimals
+
     // MARK: writing
 
     /// Appends `record` as one line (with its newline) to `out`.
@@ -14,7 +24,7 @@ public enum RecordCodec {
         case .note(let n): encode(n, into: &out)
         case .unknown(let type):
             out.beginObject()
-            out.key("type"); out.string(type)
+            out.key(Ty.key); out.string(type)
             out.endObject()
         }
         out.newline()
@@ -28,29 +38,29 @@ public enum RecordCodec {
 
     static func encode(_ h: RecordingHeader, into out: inout JSONBuffer) {
         out.beginObject()
-        out.key("type"); out.string("header")
-        out.key("format"); out.string(RecordingHeader.format)
-        out.key("version"); out.int(h.version)
-        out.key("started"); out.string(h.started)
-        out.key("host"); out.string(h.host)
-        out.key("kernel"); out.string(h.kernel)
-        out.key("cpus"); out.int(h.cpus)
-        out.key("interval_s"); out.number(h.intervalSeconds, decimals: 3)
-        out.key("tool")
+        out.key(Ty.key); out.string(Ty.header)
+        out.key(H.format); out.string(RecordingHeader.format)
+        out.key(H.version); out.int(h.version)
+        out.key(H.started); out.string(h.started)
+        out.key(H.host); out.string(h.host)
+        out.key(H.kernel); out.string(h.kernel)
+        out.key(H.cpus); out.int(h.cpus)
+        out.key(H.intervalSeconds); out.number(h.intervalSeconds, decimals: D.seconds)
+        out.key(H.tool)
         out.beginObject()
-        out.key("name"); out.string(h.toolName)
-        out.key("version"); out.string(h.toolVersion)
+        out.key(H.Tool.name); out.string(h.toolName)
+        out.key(H.Tool.version); out.string(h.toolVersion)
         out.endObject()
-        out.key("argv")
+        out.key(H.argv)
         out.beginArray()
         for a in h.argv { out.string(a) }
         out.endArray()
-        out.key("targets")
+        out.key(H.targets)
         out.beginObject()
-        out.key("node"); out.string(h.targets.node)
-        out.key("ifaces"); stringArray(h.targets.ifaces, into: &out)
-        out.key("netns"); stringArray(h.targets.netns, into: &out)
-        out.key("pod_ifaces"); stringArray(h.targets.podIfaces, into: &out)
+        out.key(H.Targets.node); out.string(h.targets.node)
+        out.key(H.Targets.ifaces); stringArray(h.targets.ifaces, into: &out)
+        out.key(H.Targets.netns); stringArray(h.targets.netns, into: &out)
+        out.key(H.Targets.podIfaces); stringArray(h.targets.podIfaces, into: &out)
         out.endObject()
         out.endObject()
     }
@@ -64,85 +74,85 @@ public enum RecordCodec {
     /// The hot path of the recorder: one sample, no allocation once the buffer is warm.
     public static func encode(_ s: Sample, into out: inout JSONBuffer) {
         out.beginObject()
-        out.key("type"); out.string("sample")
-        out.key("t"); out.number(s.t, decimals: 3)
-        out.key("mode"); out.string(s.mode)
-        out.key("cpu")
+        out.key(Ty.key); out.string(Ty.sample)
+        out.key(RecordSchema.t); out.number(s.t, decimals: D.seconds)
+        out.key(S.mode); out.string(s.mode.name)
+        out.key(S.cpu)
         out.beginArray()
         for c in s.cpus {
             out.beginObject()
-            out.key("cpu"); out.int(c.cpu)
-            out.key("usr"); out.number(c.usr, decimals: 2)
-            out.key("nice"); out.number(c.nice, decimals: 2)
-            out.key("sys"); out.number(c.sys, decimals: 2)
-            out.key("iowait"); out.number(c.iowait, decimals: 2)
-            out.key("irq"); out.number(c.irq, decimals: 2)
-            out.key("soft"); out.number(c.soft, decimals: 2)
-            out.key("steal"); out.number(c.steal, decimals: 2)
-            out.key("guest"); out.number(c.guest, decimals: 2)
-            out.key("gnice"); out.number(c.gnice, decimals: 2)
-            out.key("idle"); out.number(c.idle, decimals: 2)
+            out.key(S.CPU.cpu); out.int(c.cpu)
+            out.key(S.CPU.usr); out.number(c.usr, decimals: D.percent)
+            out.key(S.CPU.nice); out.number(c.nice, decimals: D.percent)
+            out.key(S.CPU.sys); out.number(c.sys, decimals: D.percent)
+            out.key(S.CPU.iowait); out.number(c.iowait, decimals: D.percent)
+            out.key(S.CPU.irq); out.number(c.irq, decimals: D.percent)
+            out.key(S.CPU.soft); out.number(c.soft, decimals: D.percent)
+            out.key(S.CPU.steal); out.number(c.steal, decimals: D.percent)
+            out.key(S.CPU.guest); out.number(c.guest, decimals: D.percent)
+            out.key(S.CPU.gnice); out.number(c.gnice, decimals: D.percent)
+            out.key(S.CPU.idle); out.number(c.idle, decimals: D.percent)
             out.endObject()
         }
         out.endArray()
-        out.key("net_rx")
+        out.key(S.netRX)
         out.beginArray()
-        for v in s.netRX { out.number(v, decimals: 1) }
+        for v in s.netRX { out.number(v, decimals: D.perSecond) }
         out.endArray()
-        out.key("net_tx")
+        out.key(S.netTX)
         out.beginArray()
-        for v in s.netTX { out.number(v, decimals: 1) }
+        for v in s.netTX { out.number(v, decimals: D.perSecond) }
         out.endArray()
-        out.key("softnet")
+        out.key(S.softnet)
         out.beginArray()
         for n in s.softnet {
             out.beginObject()
-            out.key("cpu"); out.int(n.cpu)
-            out.key("processed"); out.number(n.processed, decimals: 1)
-            out.key("dropped"); out.number(n.dropped, decimals: 1)
-            out.key("time_squeeze"); out.number(n.timeSqueeze, decimals: 1)
-            out.key("received_rps"); out.number(n.receivedRPS, decimals: 1)
-            out.key("flow_limit"); out.number(n.flowLimit, decimals: 1)
+            out.key(S.Softnet.cpu); out.int(n.cpu)
+            out.key(S.Softnet.processed); out.number(n.processed, decimals: D.perSecond)
+            out.key(S.Softnet.dropped); out.number(n.dropped, decimals: D.perSecond)
+            out.key(S.Softnet.timeSqueeze); out.number(n.timeSqueeze, decimals: D.perSecond)
+            out.key(S.Softnet.receivedRPS); out.number(n.receivedRPS, decimals: D.perSecond)
+            out.key(S.Softnet.flowLimit); out.number(n.flowLimit, decimals: D.perSecond)
             out.endObject()
         }
         out.endArray()
-        out.key("ifaces")
+        out.key(S.ifaces)
         out.beginArray()
         for i in s.ifaces {
             out.beginObject()
-            out.key("name"); out.string(i.name)
-            out.key("netns"); out.string(i.netns)
-            out.key("rx_bps"); out.number(i.rxBps, decimals: 0)
-            out.key("tx_bps"); out.number(i.txBps, decimals: 0)
-            out.key("rx_pps"); out.number(i.rxPps, decimals: 1)
-            out.key("tx_pps"); out.number(i.txPps, decimals: 1)
-            out.key("queues")
+            out.key(S.Interface.name); out.string(i.name)
+            out.key(S.Interface.netns); out.string(i.netns)
+            out.key(S.Interface.rxBps); out.number(i.rxBps, decimals: D.bits)
+            out.key(S.Interface.txBps); out.number(i.txBps, decimals: D.bits)
+            out.key(S.Interface.rxPps); out.number(i.rxPps, decimals: D.perSecond)
+            out.key(S.Interface.txPps); out.number(i.txPps, decimals: D.perSecond)
+            out.key(S.Interface.queues)
             out.beginArray()
             for q in i.queues {
                 out.beginObject()
-                out.key("queue"); out.int(q.queue)
-                out.key("rps_cpus"); out.stringOrNull(q.rpsCPUs)
-                out.key("rps_flow_cnt"); out.intOrNull(q.rpsFlowCount)
+                out.key(S.Queue.queue); out.int(q.queue)
+                out.key(S.Queue.rpsCPUs); out.stringOrNull(q.rpsCPUs)
+                out.key(S.Queue.rpsFlowCount); out.intOrNull(q.rpsFlowCount)
                 out.endObject()
             }
             out.endArray()
             out.endObject()
         }
         out.endArray()
-        out.key("sock_flow_entries"); out.intOrNull(s.sockFlowEntries)
-        out.key("streams")
+        out.key(S.sockFlowEntries); out.intOrNull(s.sockFlowEntries)
+        out.key(S.streams)
         out.beginArray()
         for st in s.streams {
             out.beginObject()
-            out.key("id"); out.string(st.id)
-            out.key("bps"); out.number(st.bps, decimals: 0)
-            if let state = st.state { out.key("state"); out.string(state) }
+            out.key(S.Stream.id); out.string(st.id)
+            out.key(S.Stream.bps); out.number(st.bps, decimals: D.bits)
+            if let state = st.state { out.key(S.Stream.state); out.string(state) }
             out.endObject()
         }
         out.endArray()
-        out.key("total_bps"); out.numberOrNull(s.totalBps, decimals: 0)
+        out.key(S.totalBps); out.numberOrNull(s.totalBps, decimals: D.bits)
         if !s.missing.isEmpty {
-            out.key("missing")
+            out.key(S.missing)
             stringArray(s.missing, into: &out)
         }
         out.endObject()
@@ -150,55 +160,55 @@ public enum RecordCodec {
 
     static func encode(_ m: ModeChange, into out: inout JSONBuffer) {
         out.beginObject()
-        out.key("type"); out.string("mode")
-        out.key("t"); out.number(m.t, decimals: 3)
-        out.key("from"); out.string(m.from)
-        out.key("to"); out.string(m.to)
-        out.key("ok"); out.bool(m.ok)
-        out.key("writes")
+        out.key(Ty.key); out.string(Ty.mode)
+        out.key(RecordSchema.t); out.number(m.t, decimals: D.seconds)
+        out.key(M.from); out.string(m.from.name)
+        out.key(M.to); out.string(m.to.name)
+        out.key(M.ok); out.bool(m.ok)
+        out.key(M.writes)
         out.beginArray()
         for w in m.writes {
             out.beginObject()
-            out.key("netns"); out.string(w.netns)
-            out.key("path"); out.string(w.path)
-            out.key("before"); out.string(w.before)
-            out.key("after"); out.string(w.after)
+            out.key(M.Write.netns); out.string(w.netns)
+            out.key(M.Write.path); out.string(w.path)
+            out.key(M.Write.before); out.string(w.before)
+            out.key(M.Write.after); out.string(w.after)
             out.endObject()
         }
         out.endArray()
-        out.key("errors")
+        out.key(M.errors)
         stringArray(m.errors, into: &out)
         out.endObject()
     }
 
     static func encode(_ r: RunMark, into out: inout JSONBuffer) {
         out.beginObject()
-        out.key("type"); out.string("run")
-        out.key("t"); out.number(r.t, decimals: 3)
-        out.key("event"); out.string(r.event.rawValue)
-        out.key("run"); out.int(r.run)
-        out.key("mode"); out.string(r.mode)
-        out.key("replicas"); out.int(r.replicas)
-        if let complete = r.complete { out.key("complete"); out.bool(complete) }
+        out.key(Ty.key); out.string(Ty.run)
+        out.key(RecordSchema.t); out.number(r.t, decimals: D.seconds)
+        out.key(R.event); out.string(r.event.rawValue)
+        out.key(R.run); out.int(r.run)
+        out.key(R.mode); out.string(r.mode.name)
+        out.key(R.replicas); out.int(r.replicas)
+        if let complete = r.complete { out.key(R.complete); out.bool(complete) }
         out.endObject()
     }
 
     static func encode(_ e: StreamEnd, into out: inout JSONBuffer) {
         out.beginObject()
-        out.key("type"); out.string("stream_end")
-        out.key("t"); out.number(e.t, decimals: 3)
-        out.key("id"); out.string(e.id)
-        out.key("bps"); out.number(e.bps, decimals: 0)
-        out.key("bytes"); out.number(e.bytes, decimals: 0)
-        out.key("seconds"); out.number(e.seconds, decimals: 3)
+        out.key(Ty.key); out.string(Ty.streamEnd)
+        out.key(RecordSchema.t); out.number(e.t, decimals: D.seconds)
+        out.key(E.id); out.string(e.id)
+        out.key(E.bps); out.number(e.bps, decimals: D.bits)
+        out.key(E.bytes); out.number(e.bytes, decimals: D.bits)
+        out.key(E.seconds); out.number(e.seconds, decimals: D.seconds)
         out.endObject()
     }
 
     static func encode(_ n: Note, into out: inout JSONBuffer) {
         out.beginObject()
-        out.key("type"); out.string("note")
-        out.key("t"); out.number(n.t, decimals: 3)
-        out.key("text"); out.string(n.text)
+        out.key(Ty.key); out.string(Ty.note)
+        out.key(RecordSchema.t); out.number(n.t, decimals: D.seconds)
+        out.key(N.text); out.string(n.text)
         out.endObject()
     }
 
@@ -212,12 +222,12 @@ public enum RecordCodec {
         let type = try findType(line)
         let record: Record
         switch type {
-        case "header": record = .header(try decodeHeader(&s))
-        case "sample": record = .sample(try decodeSample(&s))
-        case "mode": record = .mode(try decodeMode(&s))
-        case "run": record = .run(try decodeRun(&s))
-        case "stream_end": record = .streamEnd(try decodeStreamEnd(&s))
-        case "note": record = .note(try decodeNote(&s))
+        case Ty.header: record = .header(try decodeHeader(&s))
+        case Ty.sample: record = .sample(try decodeSample(&s))
+        case Ty.mode: record = .mode(try decodeMode(&s))
+        case Ty.run: record = .run(try decodeRun(&s))
+        case Ty.streamEnd: record = .streamEnd(try decodeStreamEnd(&s))
+        case Ty.note: record = .note(try decodeNote(&s))
         default:
             try s.skipValue()
             record = .unknown(type: type)
@@ -239,7 +249,7 @@ public enum RecordCodec {
         try s.beginObject()
         var first = true
         while let key = try s.nextKey(&first) {
-            if key == "type" { return try s.string() }
+            if key == Ty.key { return try s.string() }
             try s.skipValue()
         }
         throw JSONError(offset: 0, reason: "not a recording line (no \"type\")")
@@ -252,30 +262,30 @@ public enum RecordCodec {
         try s.beginObject()
         var first = true
         while let key = try s.nextKey(&first) {
-            if key == "format" { format = try s.string() }
-            else if key == "version" { h.version = try s.int() }
-            else if key == "started" { h.started = try s.string() }
-            else if key == "host" { h.host = try s.string() }
-            else if key == "kernel" { h.kernel = try s.string() }
-            else if key == "cpus" { h.cpus = try s.int() }
-            else if key == "interval_s" { h.intervalSeconds = try s.double() }
-            else if key == "tool" {
+            if key == H.format { format = try s.string() }
+            else if key == H.version { h.version = try s.int() }
+            else if key == H.started { h.started = try s.string() }
+            else if key == H.host { h.host = try s.string() }
+            else if key == H.kernel { h.kernel = try s.string() }
+            else if key == H.cpus { h.cpus = try s.int() }
+            else if key == H.intervalSeconds { h.intervalSeconds = try s.double() }
+            else if key == H.tool {
                 try s.beginObject()
                 var f = true
                 while let k = try s.nextKey(&f) {
-                    if k == "name" { h.toolName = try s.string() }
-                    else if k == "version" { h.toolVersion = try s.string() }
+                    if k == H.Tool.name { h.toolName = try s.string() }
+                    else if k == H.Tool.version { h.toolVersion = try s.string() }
                     else { try s.skipValue() }
                 }
-            } else if key == "argv" { h.argv = try stringArray(&s) }
-            else if key == "targets" {
+            } else if key == H.argv { h.argv = try stringArray(&s) }
+            else if key == H.targets {
                 try s.beginObject()
                 var f = true
                 while let k = try s.nextKey(&f) {
-                    if k == "node" { h.targets.node = try s.string() }
-                    else if k == "ifaces" { h.targets.ifaces = try stringArray(&s) }
-                    else if k == "netns" { h.targets.netns = try stringArray(&s) }
-                    else if k == "pod_ifaces" { h.targets.podIfaces = try stringArray(&s) }
+                    if k == H.Targets.node { h.targets.node = try s.string() }
+                    else if k == H.Targets.ifaces { h.targets.ifaces = try stringArray(&s) }
+                    else if k == H.Targets.netns { h.targets.netns = try stringArray(&s) }
+                    else if k == H.Targets.podIfaces { h.targets.podIfaces = try stringArray(&s) }
                     else { try s.skipValue() }
                 }
             } else { try s.skipValue() }
@@ -307,9 +317,9 @@ public enum RecordCodec {
         try s.beginObject()
         var first = true
         while let key = try s.nextKey(&first) {
-            if key == "t" { sample.t = try s.double() }
-            else if key == "mode" { sample.mode = try s.string() }
-            else if key == "cpu" {
+            if key == RecordSchema.t { sample.t = try s.double() }
+            else if key == S.mode { sample.mode = ObservedMode(name: try s.string()) }
+            else if key == S.cpu {
                 try s.beginArray()
                 var f = true
                 while try s.nextElement(&f) {
@@ -317,24 +327,24 @@ public enum RecordCodec {
                     try s.beginObject()
                     var g = true
                     while let k = try s.nextKey(&g) {
-                        if k == "cpu" { c.cpu = try s.int() }
-                        else if k == "usr" { c.usr = try s.double() }
-                        else if k == "nice" { c.nice = try s.double() }
-                        else if k == "sys" { c.sys = try s.double() }
-                        else if k == "iowait" { c.iowait = try s.double() }
-                        else if k == "irq" { c.irq = try s.double() }
-                        else if k == "soft" { c.soft = try s.double() }
-                        else if k == "steal" { c.steal = try s.double() }
-                        else if k == "guest" { c.guest = try s.double() }
-                        else if k == "gnice" { c.gnice = try s.double() }
-                        else if k == "idle" { c.idle = try s.double() }
+                        if k == S.CPU.cpu { c.cpu = try s.int() }
+                        else if k == S.CPU.usr { c.usr = try s.double() }
+                        else if k == S.CPU.nice { c.nice = try s.double() }
+                        else if k == S.CPU.sys { c.sys = try s.double() }
+                        else if k == S.CPU.iowait { c.iowait = try s.double() }
+                        else if k == S.CPU.irq { c.irq = try s.double() }
+                        else if k == S.CPU.soft { c.soft = try s.double() }
+                        else if k == S.CPU.steal { c.steal = try s.double() }
+                        else if k == S.CPU.guest { c.guest = try s.double() }
+                        else if k == S.CPU.gnice { c.gnice = try s.double() }
+                        else if k == S.CPU.idle { c.idle = try s.double() }
                         else { try s.skipValue() }
                     }
                     sample.cpus.append(c)
                 }
-            } else if key == "net_rx" { sample.netRX = try doubleArray(&s) }
-            else if key == "net_tx" { sample.netTX = try doubleArray(&s) }
-            else if key == "softnet" {
+            } else if key == S.netRX { sample.netRX = try doubleArray(&s) }
+            else if key == S.netTX { sample.netTX = try doubleArray(&s) }
+            else if key == S.softnet {
                 try s.beginArray()
                 var f = true
                 while try s.nextElement(&f) {
@@ -342,22 +352,22 @@ public enum RecordCodec {
                     try s.beginObject()
                     var g = true
                     while let k = try s.nextKey(&g) {
-                        if k == "cpu" { n.cpu = try s.int() }
-                        else if k == "processed" { n.processed = try s.double() }
-                        else if k == "dropped" { n.dropped = try s.double() }
-                        else if k == "time_squeeze" { n.timeSqueeze = try s.double() }
-                        else if k == "received_rps" { n.receivedRPS = try s.double() }
-                        else if k == "flow_limit" { n.flowLimit = try s.double() }
+                        if k == S.Softnet.cpu { n.cpu = try s.int() }
+                        else if k == S.Softnet.processed { n.processed = try s.double() }
+                        else if k == S.Softnet.dropped { n.dropped = try s.double() }
+                        else if k == S.Softnet.timeSqueeze { n.timeSqueeze = try s.double() }
+                        else if k == S.Softnet.receivedRPS { n.receivedRPS = try s.double() }
+                        else if k == S.Softnet.flowLimit { n.flowLimit = try s.double() }
                         else { try s.skipValue() }
                     }
                     sample.softnet.append(n)
                 }
-            } else if key == "ifaces" {
+            } else if key == S.ifaces {
                 try s.beginArray()
                 var f = true
                 while try s.nextElement(&f) { sample.ifaces.append(try decodeInterface(&s)) }
-            } else if key == "sock_flow_entries" { sample.sockFlowEntries = try s.intOrNull() }
-            else if key == "streams" {
+            } else if key == S.sockFlowEntries { sample.sockFlowEntries = try s.intOrNull() }
+            else if key == S.streams {
                 try s.beginArray()
                 var f = true
                 while try s.nextElement(&f) {
@@ -365,15 +375,15 @@ public enum RecordCodec {
                     try s.beginObject()
                     var g = true
                     while let k = try s.nextKey(&g) {
-                        if k == "id" { st.id = try s.string() }
-                        else if k == "bps" { st.bps = try s.doubleOrNull() ?? 0 }
-                        else if k == "state" { st.state = try s.stringOrNull() }
+                        if k == S.Stream.id { st.id = try s.string() }
+                        else if k == S.Stream.bps { st.bps = try s.doubleOrNull() ?? 0 }
+                        else if k == S.Stream.state { st.state = try s.stringOrNull() }
                         else { try s.skipValue() }
                     }
                     sample.streams.append(st)
                 }
-            } else if key == "total_bps" { sample.totalBps = try s.doubleOrNull() }
-            else if key == "missing" { sample.missing = try stringArray(&s) }
+            } else if key == S.totalBps { sample.totalBps = try s.doubleOrNull() }
+            else if key == S.missing { sample.missing = try stringArray(&s) }
             else { try s.skipValue() }
         }
         return sample
@@ -384,13 +394,13 @@ public enum RecordCodec {
         try s.beginObject()
         var first = true
         while let k = try s.nextKey(&first) {
-            if k == "name" { i.name = try s.string() }
-            else if k == "netns" { i.netns = try s.string() }
-            else if k == "rx_bps" { i.rxBps = try s.doubleOrNull() ?? 0 }
-            else if k == "tx_bps" { i.txBps = try s.doubleOrNull() ?? 0 }
-            else if k == "rx_pps" { i.rxPps = try s.doubleOrNull() ?? 0 }
-            else if k == "tx_pps" { i.txPps = try s.doubleOrNull() ?? 0 }
-            else if k == "queues" {
+            if k == S.Interface.name { i.name = try s.string() }
+            else if k == S.Interface.netns { i.netns = try s.string() }
+            else if k == S.Interface.rxBps { i.rxBps = try s.doubleOrNull() ?? 0 }
+            else if k == S.Interface.txBps { i.txBps = try s.doubleOrNull() ?? 0 }
+            else if k == S.Interface.rxPps { i.rxPps = try s.doubleOrNull() ?? 0 }
+            else if k == S.Interface.txPps { i.txPps = try s.doubleOrNull() ?? 0 }
+            else if k == S.Interface.queues {
                 try s.beginArray()
                 var f = true
                 while try s.nextElement(&f) {
@@ -398,9 +408,9 @@ public enum RecordCodec {
                     try s.beginObject()
                     var g = true
                     while let qk = try s.nextKey(&g) {
-                        if qk == "queue" { q.queue = try s.int() }
-                        else if qk == "rps_cpus" { q.rpsCPUs = try s.stringOrNull() }
-                        else if qk == "rps_flow_cnt" { q.rpsFlowCount = try s.intOrNull() }
+                        if qk == S.Queue.queue { q.queue = try s.int() }
+                        else if qk == S.Queue.rpsCPUs { q.rpsCPUs = try s.stringOrNull() }
+                        else if qk == S.Queue.rpsFlowCount { q.rpsFlowCount = try s.intOrNull() }
                         else { try s.skipValue() }
                     }
                     i.queues.append(q)
@@ -411,16 +421,16 @@ public enum RecordCodec {
     }
 
     static func decodeMode(_ s: inout JSONScanner) throws(JSONError) -> ModeChange {
-        var m = ModeChange(t: 0, from: "", to: "", ok: false, writes: [], errors: [])
+        var m = ModeChange(t: 0, from: .other(""), to: .other(""), ok: false, writes: [], errors: [])
         try s.beginObject()
         var first = true
         while let k = try s.nextKey(&first) {
-            if k == "t" { m.t = try s.double() }
-            else if k == "from" { m.from = try s.string() }
-            else if k == "to" { m.to = try s.string() }
-            else if k == "ok" { m.ok = try s.bool() }
-            else if k == "errors" { m.errors = try stringArray(&s) }
-            else if k == "writes" {
+            if k == RecordSchema.t { m.t = try s.double() }
+            else if k == M.from { m.from = ObservedMode(name: try s.string()) }
+            else if k == M.to { m.to = ObservedMode(name: try s.string()) }
+            else if k == M.ok { m.ok = try s.bool() }
+            else if k == M.errors { m.errors = try stringArray(&s) }
+            else if k == M.writes {
                 try s.beginArray()
                 var f = true
                 while try s.nextElement(&f) {
@@ -428,10 +438,10 @@ public enum RecordCodec {
                     try s.beginObject()
                     var g = true
                     while let wk = try s.nextKey(&g) {
-                        if wk == "netns" { w.netns = try s.string() }
-                        else if wk == "path" { w.path = try s.string() }
-                        else if wk == "before" { w.before = try s.string() }
-                        else if wk == "after" { w.after = try s.string() }
+                        if wk == M.Write.netns { w.netns = try s.string() }
+                        else if wk == M.Write.path { w.path = try s.string() }
+                        else if wk == M.Write.before { w.before = try s.string() }
+                        else if wk == M.Write.after { w.after = try s.string() }
                         else { try s.skipValue() }
                     }
                     m.writes.append(w)
@@ -442,21 +452,21 @@ public enum RecordCodec {
     }
 
     static func decodeRun(_ s: inout JSONScanner) throws(JSONError) -> RunMark {
-        var r = RunMark(t: 0, event: .start, run: 0, mode: "", replicas: 0)
+        var r = RunMark(t: 0, event: .start, run: 0, mode: .other(""), replicas: 0)
         try s.beginObject()
         var first = true
         while let k = try s.nextKey(&first) {
-            if k == "t" { r.t = try s.double() }
-            else if k == "event" {
+            if k == RecordSchema.t { r.t = try s.double() }
+            else if k == R.event {
                 let e = try s.string()
                 guard let ev = RunMark.Event(rawValue: e) else {
-                    throw JSONError(offset: s.index, reason: "run event must be start or end, not \"\(e)\"")
+                    throw s.fail("run event must be start or end, not \"\(e)\"")
                 }
                 r.event = ev
-            } else if k == "run" { r.run = try s.int() }
-            else if k == "mode" { r.mode = try s.string() }
-            else if k == "replicas" { r.replicas = try s.int() }
-            else if k == "complete" { r.complete = try s.bool() }
+            } else if k == R.run { r.run = try s.int() }
+            else if k == R.mode { r.mode = ObservedMode(name: try s.string()) }
+            else if k == R.replicas { r.replicas = try s.int() }
+            else if k == R.complete { r.complete = try s.bool() }
             else { try s.skipValue() }
         }
         return r
@@ -467,11 +477,11 @@ public enum RecordCodec {
         try s.beginObject()
         var first = true
         while let k = try s.nextKey(&first) {
-            if k == "t" { e.t = try s.double() }
-            else if k == "id" { e.id = try s.string() }
-            else if k == "bps" { e.bps = try s.double() }
-            else if k == "bytes" { e.bytes = try s.doubleOrNull() ?? 0 }
-            else if k == "seconds" { e.seconds = try s.doubleOrNull() ?? 0 }
+            if k == RecordSchema.t { e.t = try s.double() }
+            else if k == E.id { e.id = try s.string() }
+            else if k == E.bps { e.bps = try s.double() }
+            else if k == E.bytes { e.bytes = try s.doubleOrNull() ?? 0 }
+            else if k == E.seconds { e.seconds = try s.doubleOrNull() ?? 0 }
             else { try s.skipValue() }
         }
         return e
@@ -482,8 +492,8 @@ public enum RecordCodec {
         try s.beginObject()
         var first = true
         while let k = try s.nextKey(&first) {
-            if k == "t" { n.t = try s.double() }
-            else if k == "text" { n.text = try s.string() }
+            if k == RecordSchema.t { n.t = try s.double() }
+            else if k == N.text { n.text = try s.string() }
             else { try s.skipValue() }
         }
         return n

@@ -11,7 +11,7 @@ public final class Session {
     /// Where throughput comes from, if anywhere.
     public var throughput: ThroughputFeed?
     /// The mode the files showed at the last change.
-    public private(set) var mode = DetectedMode(name: "unknown", detail: "")
+    public private(set) var mode = DetectedMode(.unknown, detail: "")
     private var modeGeneration = -1
     private var modeSockFlowEntries: Int?
 
@@ -43,7 +43,7 @@ public final class Session {
             modeGeneration = sampler.steeringGeneration
             modeSockFlowEntries = s.sockFlowEntries
         }
-        s.mode = mode.name
+        s.mode = mode.observed
         var ended: [StreamEnd] = []
         if let throughput {
             let update = throughput.poll(now: s.t)

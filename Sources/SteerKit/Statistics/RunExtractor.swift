@@ -1,6 +1,6 @@
 /// The five steering modes of the paper, in the order its figures show them.
 public enum StatsModes {
-    public static let order = ["baseline", "rps", "rps+", "rfs", "rfs+"]
+    public static let order = Mode.allCases.map(\.rawValue)
 
     /// Where `mode` sorts: the paper's five first, in their order; any other after them.
     public static func rank(_ mode: String) -> Int { order.firstIndex(of: mode) ?? order.count }
@@ -160,8 +160,15 @@ public enum RunExtractor {
 /// The record types the statistics look at.
 enum LineType { case missing, header, sample, mode, run, streamEnd, other }
 
-/// The fields of one line that the statistics use; reused from line to line.
+/// The fields of one line that the statistics use; reused from line to line. The key
+/// names come from RecordSchema, as in RecordCodec: this is a second reader of the same
+/// declaration, kept because it builds nothing it does not need (stats reads hundreds of MB).
 struct LineFields {
+    typealias Ty = RecordSchema.RecordType
+    typealias C = RecordSchema.Sample.CPU
+    /// The five modes' names as bytes, in Mode.allCases order (compared without a String).
+    static let modeNames: [[UInt8]] = Mode.allCases.map { Array($0.rawValue.utf8) }
+
     var type = LineType.missing
     var t = 0.0
     /// 0...4: one of StatsModes.order; -1: another mode (in `modeName`); -2: none.
@@ -208,55 +215,52 @@ struct LineFields {
         try s.beginObject()
         var first = true
         while let key = try s.nextKey(&first) {
-            if key == "type" {
+            if key == Ty.key {
                 let v = try s.stringKey()
-                if v == "sample" { type = .sample }
-                else if v == "run" { type = .run }
-                else if v == "stream_end" { type = .streamEnd }
-                else if v == "mode" { type = .mode }
-                else if v == "header" { type = .header }
+                if v == Ty.sample { type = .sample }
+                else if v == Ty.run { type = .run }
+                else if v == Ty.streamEnd { type = .streamEnd }
+                else if v == Ty.mode { type = .mode }
+                else if v == Ty.header { type = .header }
                 else { type = .other }
-            } else if key == "t" {
+            } else if key == RecordSchema.t {
                 t = try s.double()
-            } else if key == "mode" {
+            } else if key == RecordSchema.Sample.mode {
                 let v = try s.stringKey()
-                if v == "baseline" { modeIndex = 0 }
-                else if v == "rps" { modeIndex = 1 }
-                else if v == "rps+" { modeIndex = 2 }
-                else if v == "rfs" { modeIndex = 3 }
-                else if v == "rfs+" { modeIndex = 4 }
-                else {
-                    modeIndex = -1
-                    modeName = v.string
+                modeIndex = -1
+                for (k, name) in Self.modeNames.enumerated() where v == name {
+                    modeIndex = k
+                    break
                 }
-            } else if key == "cpu" {
+                if modeIndex == -1 { modeName = v.string }
+            } else if key == RecordSchema.Sample.cpu {
                 try readCPUs(&s)
-            } else if key == "total_bps" {
+            } else if key == RecordSchema.Sample.totalBps {
                 totalBps = try s.doubleOrNull()
-            } else if key == "streams" && collectIDs {
+            } else if key == RecordSchema.Sample.streams && collectIDs {
                 try s.beginArray()
                 var f = true
                 while try s.nextElement(&f) {
                     try s.beginObject()
                     var g = true
                     while let k = try s.nextKey(&g) {
-                        if k == "id" { streamIDs.append(try s.string()) } else { try s.skipValue() }
+                        if k == RecordSchema.Sample.Stream.id { streamIDs.append(try s.string()) } else { try s.skipValue() }
                     }
                 }
-            } else if key == "event" {
+            } else if key == RecordSchema.Run.event {
                 let v = try s.stringKey()
                 if v == "start" { event = .start }
                 else if v == "end" { event = .end }
-                else { throw JSONError(offset: s.index, reason: "run event must be start or end, not \"\(v.string)\"") }
-            } else if key == "run" {
+                else { throw s.fail("run event must be start or end, not \"\(v.string)\"") }
+            } else if key == RecordSchema.Run.run {
                 run = try s.int()
-            } else if key == "replicas" {
+            } else if key == RecordSchema.Run.replicas {
                 replicas = try s.int()
-            } else if key == "complete" {
+            } else if key == RecordSchema.Run.complete {
                 complete = try s.bool()
-            } else if key == "id" {
+            } else if key == RecordSchema.StreamEnd.id {
                 id = try s.string()
-            } else if key == "bps" {
+            } else if key == RecordSchema.StreamEnd.bps {
                 bps = try s.doubleOrNull()
             } else {
                 try s.skipValue()
@@ -282,12 +286,12 @@ struct LineFields {
             try s.beginObject()
             var g = true
             while let k = try s.nextKey(&g) {
-                if k == "idle" { i = try s.doubleOrNull() ?? .nan }
-                else if k == "soft" { so = try s.doubleOrNull() ?? .nan }
-                else if k == "cpu" { cpu = try s.int() }
+                if k == C.idle { i = try s.doubleOrNull() ?? .nan }
+                else if k == C.soft { so = try s.doubleOrNull() ?? .nan }
+                else if k == C.cpu { cpu = try s.int() }
                 else { try s.skipValue() }
             }
-            guard cpu >= 0 && cpu < 65536 else { throw JSONError(offset: s.index, reason: "cpu number \(cpu) out of range") }
+            guard cpu >= 0 && cpu < 65536 else { throw s.fail("cpu number \(cpu) out of range") }
             if cpuEntries == cpuIndex.count {
                 cpuIndex.append(0); idle.append(0); soft.append(0)
             }

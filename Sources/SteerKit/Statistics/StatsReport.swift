@@ -104,7 +104,7 @@ public struct StatsReport: Sendable {
         }
         // Normalize to the baseline of the same replicas.
         var baseline: [Int: Double] = [:]
-        for g in groups where g.mode == "baseline" {
+        for g in groups where g.mode == Mode.baseline.rawValue {
             if let b = g.bitrate, b.mean > 0 { baseline[g.replicas] = b.mean }
         }
         for k in groups.indices {

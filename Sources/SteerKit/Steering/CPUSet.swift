@@ -139,3 +139,22 @@ extension StringProtocol {
         return String(s)
     }
 }
+
+/// /sys/devices/system/cpu/online and friends: "0-3,5".
+public enum CPUList {
+    public static func parse(_ text: String) -> [Int]? {
+        CPUSet(list: text).map { $0.cpus }
+    }
+
+    /// The online CPUs and nr_cpu_ids (the width of the kernel's cpumasks) under `root`,
+    /// from /sys/devices/system/cpu/{online,possible}; the configured count where a file
+    /// cannot be read.
+    public static func machine(root: String = "/") -> (online: CPUSet, possible: Int) {
+        func read(_ name: String) -> CPUSet? {
+            guard case .success(let text) = LibC.readText(NetnsView.join(root, "sys/devices/system/cpu/" + name)) else { return nil }
+            return CPUSet(list: text.trimmingCharacters())
+        }
+        let configured = max(LibC.configuredCPUs(), 1)
+        return (read("online") ?? CPUSet(0..<configured), (read("possible")?.cpus.max()).map { $0 + 1 } ?? configured)
+    }
+}

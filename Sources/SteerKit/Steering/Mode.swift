@@ -34,6 +34,52 @@ public enum Mode: String, CaseIterable, Sendable, CustomStringConvertible {
     public static let names = allCases.map(\.rawValue).joined(separator: ", ")
 }
 
+/// The mode the steering files show, as read back: one of the five, settings that match
+/// none of them (`custom`), or nothing to read (`unknown`). This is the `mode` of a
+/// sample, a run record and a mode record; the names are written here and in `Mode` only.
+public enum ObservedMode: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    case mode(Mode)
+    /// Settings that match none of the five.
+    case custom
+    /// No node interface to read.
+    case unknown
+    /// A name this version does not know, read from a recording (a later version may add
+    /// modes; readers keep what they do not know): kept as written.
+    case other(String)
+
+    public static let customName = "custom"
+    public static let unknownName = "unknown"
+
+    /// The name as the recording format writes it (exactly: no aliases, no case folding).
+    public init(name: String) {
+        if let m = Mode(rawValue: name) { self = .mode(m) }
+        else if name == Self.customName { self = .custom }
+        else if name == Self.unknownName { self = .unknown }
+        else { self = .other(name) }
+    }
+
+    public init(stringLiteral name: String) { self.init(name: name) }
+
+    public init(_ mode: Mode) { self = .mode(mode) }
+
+    public var name: String {
+        switch self {
+        case .mode(let m): return m.rawValue
+        case .custom: return Self.customName
+        case .unknown: return Self.unknownName
+        case .other(let n): return n
+        }
+    }
+
+    public var description: String { name }
+
+    /// The steering mode, when it is one of the five.
+    public var mode: Mode? { if case .mode(let m) = self { return m } else { return nil } }
+
+    /// Where it sorts: the paper's five first, in their order; any other after them.
+    public var rank: Int { mode.map { Mode.allCases.firstIndex(of: $0)! } ?? Mode.allCases.count }
+}
+
 /// How steertop configures a mode: which interfaces, which CPUs, how many flows.
 public struct SteeringConfig: Equatable, Sendable {
     /// The node's interfaces (the paper: eth1, vxlan.calico, cali*).

@@ -68,9 +68,9 @@ public struct SteeringResult: Equatable, Sendable {
     public var written: [AppliedWrite] { writes.filter { $0.outcome == .written } }
 
     /// The `mode` record of the recording format.
-    public func record(t: Double, from: String) -> ModeChange {
+    public func record(t: Double, from: ObservedMode) -> ModeChange {
         ModeChange(
-            t: t, from: from, to: mode, ok: ok,
+            t: t, from: from, to: ObservedMode(name: mode), ok: ok,
             writes: written.map { FileWrite(netns: $0.file.netns, path: $0.file.path, before: $0.before ?? "", after: $0.after) },
             errors: errors)
     }
@@ -217,44 +217,89 @@ public enum Steering {
 
 /// The mode that a set of file values matches.
 public struct DetectedMode: Equatable, Sendable {
-    /// A Mode's name, "custom" or "unknown".
-    public var name: String
+    public var observed: ObservedMode
     /// e.g. "rps_cpus 0-3" or "flows 32768, sock 32768".
     public var detail: String
 
-    public var mode: Mode? { Mode(rawValue: name) }
+    public init(_ observed: ObservedMode, detail: String) { self.observed = observed; self.detail = detail }
+
+    /// The name as recordings and status write it.
+    public var name: String { observed.name }
+    public var mode: Mode? { observed.mode }
+}
+
+/// What recognising a mode looks at, typed: the node's and the pods' rps_cpus as CPU sets
+/// and their rps_flow_cnt and rps_sock_flow_entries as numbers, whether they came from the
+/// files' text (`status`) or from a sample (the dashboard, the recorder).
+public struct SteeringSettings: Equatable, Sendable {
+    public var sockFlowEntries: Int?
+    public var nodeMasks: [CPUSet] = []
+    public var podMasks: [CPUSet] = []
+    public var nodeFlows: [Int] = []
+    public var podFlows: [Int] = []
+
+    public init(sockFlowEntries: Int? = nil) { self.sockFlowEntries = sockFlowEntries }
 }
 
 extension Steering {
-    /// Recognises the mode from the files' values: uniform settings over the node's
-    /// interfaces and the pods' decide; anything else is "custom". With no node queues
-    /// it is "unknown". Files of interfaces the config does not cover are ignored.
+    /// Recognises the mode from the files' values (as `state` reads them). Files of
+    /// interfaces the config does not cover are ignored.
     public static func detect(_ values: [(SteeringFile, String?)], config: SteeringConfig) -> DetectedMode {
-        var sock: Int?
-        var nodeMasks: [CPUSet] = [], podMasks: [CPUSet] = []
-        var nodeFlows: [Int] = [], podFlows: [Int] = []
+        var settings = SteeringSettings()
         for (file, value) in values {
             guard let value else { continue }
             switch file.knob {
-            case .sockFlowEntries: sock = Int(value)
+            case .sockFlowEntries: settings.sockFlowEntries = Int(value)
             case .rpsCPUs:
-                guard let set = CPUSet(mask: value) else { return DetectedMode(name: "custom", detail: "unreadable mask \(value)") }
-                if file.isPod { podMasks.append(set) } else if config.nodeIfaces.matches(file.iface ?? "") { nodeMasks.append(set) }
+                guard let set = CPUSet(mask: value) else { return DetectedMode(.custom, detail: "unreadable mask \(value)") }
+                if file.isPod { settings.podMasks.append(set) }
+                else if config.nodeIfaces.matches(file.iface ?? "") { settings.nodeMasks.append(set) }
             case .rpsFlowCount:
                 let n = Int(value) ?? 0
-                if file.isPod { podFlows.append(n) } else if config.nodeIfaces.matches(file.iface ?? "") { nodeFlows.append(n) }
+                if file.isPod { settings.podFlows.append(n) }
+                else if config.nodeIfaces.matches(file.iface ?? "") { settings.nodeFlows.append(n) }
             }
         }
-        guard !nodeMasks.isEmpty else { return DetectedMode(name: "unknown", detail: "no node interface to read") }
+        return detect(settings)
+    }
+
+    /// The mode a sample shows (its node is the sample's interfaces in `nodeNetns`): the
+    /// sample's numbers are taken as they are, not printed and parsed again.
+    public static func detect(_ sample: Sample, nodeNetns: String, config: SteeringConfig) -> DetectedMode {
+        var settings = SteeringSettings(sockFlowEntries: sample.sockFlowEntries)
+        for i in sample.ifaces {
+            let isPod = i.netns != nodeNetns
+            if !isPod && !config.nodeIfaces.matches(i.name) { continue }
+            if isPod && !config.podIfaces.matches(i.name) { continue }
+            for q in i.queues {
+                if let mask = q.rpsCPUs {
+                    guard let set = CPUSet(mask: mask) else { return DetectedMode(.custom, detail: "unreadable mask \(mask)") }
+                    if isPod { settings.podMasks.append(set) } else { settings.nodeMasks.append(set) }
+                }
+                if let n = q.rpsFlowCount {
+                    if isPod { settings.podFlows.append(n) } else { settings.nodeFlows.append(n) }
+                }
+            }
+        }
+        return detect(settings)
+    }
+
+    /// Recognises the mode: uniform settings over the node's interfaces and the pods' decide;
+    /// anything else is custom. With no node queues it is unknown.
+    public static func detect(_ settings: SteeringSettings) -> DetectedMode {
+        let sock = settings.sockFlowEntries
+        let nodeMasks = settings.nodeMasks, podMasks = settings.podMasks
+        let nodeFlows = settings.nodeFlows, podFlows = settings.podFlows
+        guard !nodeMasks.isEmpty else { return DetectedMode(.unknown, detail: "no node interface to read") }
         func uniform(_ sets: [CPUSet]) -> CPUSet?? {
             guard let first = sets.first else { return .some(nil) }
             return sets.allSatisfy { $0 == first } ? .some(first) : nil
         }
         guard let nodeMaskU = uniform(nodeMasks), let nodeMask = nodeMaskU else {
-            return DetectedMode(name: "custom", detail: "rps_cpus differs between node queues")
+            return DetectedMode(.custom, detail: "rps_cpus differs between node queues")
         }
         guard let podMaskU = uniform(podMasks) else {
-            return DetectedMode(name: "custom", detail: "rps_cpus differs between pod queues")
+            return DetectedMode(.custom, detail: "rps_cpus differs between pod queues")
         }
         let podMask = podMaskU ?? CPUSet()
         let nodeFlowOn = nodeFlows.contains { $0 > 0 }, nodeFlowAll = !nodeFlows.isEmpty && nodeFlows.allSatisfy { $0 > 0 }
@@ -263,38 +308,21 @@ extension Steering {
         let cpuText = nodeMask.isEmpty ? "" : "rps_cpus \(nodeMask.list)"
 
         if !sockOn && !nodeFlowOn && !podFlowOn {
-            if nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(name: "baseline", detail: "no RPS, no RFS") }
-            if !nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(name: "rps", detail: cpuText) }
-            if !nodeMask.isEmpty && podMask == nodeMask { return DetectedMode(name: "rps+", detail: cpuText + " (pods too)") }
-            return DetectedMode(name: "custom", detail: "rps_cpus differs between node and pods")
+            if nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(.mode(.baseline), detail: "no RPS, no RFS") }
+            if !nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(.mode(.rps), detail: cpuText) }
+            if !nodeMask.isEmpty && podMask == nodeMask { return DetectedMode(.mode(.rpsPlus), detail: cpuText + " (pods too)") }
+            return DetectedMode(.custom, detail: "rps_cpus differs between node and pods")
         }
         if sockOn && nodeFlowAll {
             let flowText = "flows \(nodeFlows.max() ?? 0), sock \(sock.map(String.init) ?? "?")"
             let detail = cpuText.isEmpty ? flowText : flowText + ", " + cpuText
             if !podFlowOn && (podMask.isEmpty || podMask == nodeMask) && (podMask.isEmpty || !nodeMask.isEmpty) {
-                return DetectedMode(name: "rfs", detail: detail)
+                return DetectedMode(.mode(.rfs), detail: detail)
             }
             if podFlowAll && (podMask.isEmpty || podMask == nodeMask) {
-                return DetectedMode(name: "rfs+", detail: detail + " (pods too)")
+                return DetectedMode(.mode(.rfsPlus), detail: detail + " (pods too)")
             }
         }
-        return DetectedMode(name: "custom", detail: sockOn ? "RFS partly set" : "flow counts without rps_sock_flow_entries")
-    }
-
-    /// The mode a sample shows (its node is the sample's interfaces in `nodeNetns`).
-    public static func detect(_ sample: Sample, nodeNetns: String, config: SteeringConfig) -> DetectedMode {
-        var values: [(SteeringFile, String?)] = [(.sockFlowEntries, sample.sockFlowEntries.map(String.init))]
-        values.reserveCapacity(sample.ifaces.count * 2 + 1)
-        for i in sample.ifaces {
-            let isPod = i.netns != nodeNetns
-            if !isPod && !config.nodeIfaces.matches(i.name) { continue }
-            if isPod && !config.podIfaces.matches(i.name) { continue }
-            for q in i.queues {
-                values.append((SteeringFile(netns: i.netns, iface: i.name, queue: q.queue, knob: .rpsCPUs, isPod: isPod), q.rpsCPUs))
-                values.append((SteeringFile(netns: i.netns, iface: i.name, queue: q.queue, knob: .rpsFlowCount, isPod: isPod),
-                               q.rpsFlowCount.map(String.init)))
-            }
-        }
-        return detect(values, config: config)
+        return DetectedMode(.custom, detail: sockOn ? "RFS partly set" : "flow counts without rps_sock_flow_entries")
     }
 }

@@ -228,20 +228,3 @@ extension IperfFeed {
         follow(prefixed: process)
     }
 }
-
-/// Checks on what goes to kubectl (always as an argument array, never through a shell).
-public enum Kubectl {
-    /// A label selector: label keys and values with = == != , ( ) and "in"/"notin" sets;
-    /// no spaces outside sets, no control characters, nothing that starts like a flag.
-    public static func checkSelector(_ selector: String) throws(SteerError) {
-        guard !selector.isEmpty, !selector.hasPrefix("-"), selector.utf8.count <= 1024 else {
-            throw SteerError.invalid("invalid label selector \(SteerError.quote(selector)) (e.g. type=server)")
-        }
-        for c in selector.unicodeScalars {
-            let ok = c.properties.isAlphabetic || ("0"..."9").contains(c) || "=!,()._-/ ".unicodeScalars.contains(c)
-            guard ok, c.value < 0x7f else {
-                throw SteerError.invalid("invalid label selector \(SteerError.quote(selector)): unexpected \(SteerError.quote(String(c)))")
-            }
-        }
-    }
-}

@@ -186,11 +186,11 @@ public struct IperfParser: Sendable {
 
     /// Decides the format from the first line that is not blank.
     mutating func sniff(_ p: UnsafePointer<UInt8>, _ n: Int, into events: inout [IperfEvent]) {
-        var c = IperfLineCursor(p: p, n: n)
+        var c = ByteScanner(UnsafeRawBufferPointer(start: p, count: n))
         c.skipBlanks()
         guard !c.atEnd else { return }
         if c.peek == 0x7b {
-            c.i += 1
+            c.index += 1
             c.skipBlanks()
             format = c.eat("\"event\"") ? .jsonStream : .json
             jsonLine(p, n, into: &events)
@@ -204,7 +204,7 @@ public struct IperfParser: Sendable {
     @inline(__always)
     mutating func textLine(_ p: UnsafePointer<UInt8>, _ n: Int, into events: inout [IperfEvent]) {
         guard n > 0 else { return }
-        var c = IperfLineCursor(p: p, n: n)
+        var c = ByteScanner(UnsafeRawBufferPointer(start: p, count: n))
         switch p[0] {
         case 0x5b where !inServerOutput:  // "["
             streamLine(&c, into: &events)
@@ -238,8 +238,8 @@ public struct IperfParser: Sendable {
     /// A line that starts with "[": a stream's interval or summary, a `[SUM]`, a
     /// `[ ID]` column header or a stream's "local … connected to …".
     @inline(__always)
-    mutating func streamLine(_ c: inout IperfLineCursor, into events: inout [IperfEvent]) {
-        c.i = 1
+    mutating func streamLine(_ c: inout ByteScanner, into events: inout [IperfEvent]) {
+        c.index = 1
         c.skipBlanks()
         let id: Int
         if c.peek &- 0x30 < 10 {
@@ -282,7 +282,7 @@ public struct IperfParser: Sendable {
         var role: IperfRole?
         var omitted = false
         var columnsEnd = last
-        if last > c.i {
+        if last > c.index {
             switch c.p[last - 1] {
             case 0x72:  // "r"
                 if c.endsWith("receiver", at: last) {
@@ -323,9 +323,9 @@ public struct IperfParser: Sendable {
     /// The columns after the bitrate: TCP "Retr  Cwnd" (sender), UDP "Total Datagrams"
     /// (client intervals) or "Jitter  Lost/Total (x%)".
     @inline(__always)
-    func columns(_ c: inout IperfLineCursor, until end: Int, into figure: inout IperfFigure) {
+    func columns(_ c: inout ByteScanner, until end: Int, into figure: inout IperfFigure) {
         c.skipBlanks()
-        guard c.i < end, let first = c.decimal() else { return }
+        guard c.index < end, let first = c.decimal() else { return }
         c.skipBlanks()
         if c.eat("ms") {
             figure.jitterMilliseconds = first.value
@@ -344,7 +344,7 @@ public struct IperfParser: Sendable {
     }
 
     /// "[  5] local 10.0.0.1 port 5201 connected to 10.0.0.2 port 38162"
-    mutating func connected(_ id: Int, _ c: inout IperfLineCursor, into events: inout [IperfEvent]) {
+    mutating func connected(_ id: Int, _ c: inout ByteScanner, into events: inout [IperfEvent]) {
         let localHost = c.word()
         c.skipBlanks()
         guard c.eat("port "), let localPort = c.integer() else { return }
@@ -599,66 +599,9 @@ struct IperfDecimal {
     }
 }
 
-/// A cursor over one line (without its newline); reading past the end gives 0.
-struct IperfLineCursor {
-    let p: UnsafePointer<UInt8>
-    let n: Int
-    var i = 0
-
-    init(p: UnsafePointer<UInt8>, n: Int) {
-        self.p = p
-        self.n = n
-    }
-
-    @inline(__always) var atEnd: Bool { i >= n }
-    @inline(__always) var peek: UInt8 { i < n ? p[i] : 0 }
-
-    @inline(__always)
-    mutating func skipBlanks() {
-        while i < n, p[i] == 0x20 || p[i] == 0x09 { i += 1 }
-    }
-
-    @inline(__always)
-    mutating func eat(_ byte: UInt8) -> Bool {
-        guard i < n, p[i] == byte else { return false }
-        i += 1
-        return true
-    }
-
-    /// Consumes `word` if the line continues with it.
-    @inline(__always)
-    mutating func eat(_ word: StaticString) -> Bool {
-        let m = word.utf8CodeUnitCount
-        guard i + m <= n else { return false }
-        let w = word.utf8Start
-        for k in 0..<m where p[i + k] != w[k] { return false }
-        i += m
-        return true
-    }
-
-    /// Whether the line's bytes before `end` finish with `word` (and start after the cursor).
-    @inline(__always)
-    func endsWith(_ word: StaticString, at end: Int) -> Bool {
-        let m = word.utf8CodeUnitCount
-        guard end - m >= i else { return false }
-        let w = word.utf8Start
-        for k in 0..<m where p[end - m + k] != w[k] { return false }
-        return true
-    }
-
-    /// The end of the line without its trailing blanks (not before the cursor).
-    @inline(__always)
-    var trimmedEnd: Int {
-        var end = n
-        while end > i, p[end - 1] == 0x20 || p[end - 1] == 0x09 { end -= 1 }
-        return end
-    }
-
-    mutating func skip(past byte: UInt8) {
-        while i < n, p[i] != byte { i += 1 }
-        if i < n { i += 1 }
-    }
-
+/// iperf3's numbers and units, read with the one byte cursor (`ByteScanner`) over a line
+/// without its newline.
+extension ByteScanner {
     /// An unsigned decimal with an optional fraction; nil if there is none or it has more
     /// than 18 digits.
     @inline(__always)
@@ -666,34 +609,22 @@ struct IperfLineCursor {
         var v: UInt64 = 0
         var count = 0
         var scale = 0
-        while i < n, case let d = p[i] &- 0x30, d < 10 {
+        while index < n, case let d = p[index] &- 0x30, d < 10 {
             v = v &* 10 &+ UInt64(d)
             count += 1
-            i += 1
+            index += 1
         }
-        if i < n && p[i] == 0x2e {
-            i += 1
-            while i < n, case let d = p[i] &- 0x30, d < 10 {
+        if index < n && p[index] == 0x2e {
+            index += 1
+            while index < n, case let d = p[index] &- 0x30, d < 10 {
                 v = v &* 10 &+ UInt64(d)
                 count += 1
                 scale += 1
-                i += 1
+                index += 1
             }
         }
         guard count > 0 && count <= 18 else { return nil }
         return IperfDecimal(digits: v, scale: scale)
-    }
-
-    /// An unsigned integer of at most 18 digits.
-    @inline(__always)
-    mutating func integer() -> Int? {
-        var v = 0
-        let start = i
-        while i < n, case let d = p[i] &- 0x30, d < 10, i - start < 18 {
-            v = v * 10 + Int(d)
-            i += 1
-        }
-        return i > start ? v : nil
     }
 
     /// The power of the unit prefix at the cursor: K 1, M 2, G 3, T 4, none 0.
@@ -707,7 +638,7 @@ struct IperfLineCursor {
         case 0x54: k = 4
         default: return 0
         }
-        i += 1
+        index += 1
         return k
     }
 
@@ -729,20 +660,5 @@ struct IperfLineCursor {
         if eat("bits/sec") { return rate.times10(3 * k) }
         if eat("Bytes/sec") { return rate.times(powerOfTwo: Self.powersOf1024[k] * 8) }
         return nil
-    }
-
-    /// The next run of non-blank bytes as a String.
-    mutating func word() -> String {
-        skipBlanks()
-        let start = i
-        while i < n, p[i] != 0x20, p[i] != 0x09 { i += 1 }
-        return String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self)
-    }
-
-    /// The rest of the line without trailing blanks, as a String.
-    mutating func rest() -> String {
-        let end = trimmedEnd
-        defer { i = n }
-        return String(decoding: UnsafeBufferPointer(start: p + i, count: end - i), as: UTF8.self)
     }
 }

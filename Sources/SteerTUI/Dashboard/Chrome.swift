@@ -31,9 +31,9 @@ enum Chrome {
             if paused { text += " PAUSED" }
             right.append(Segment(text, on(.title)))
         }
-        let known = ["baseline", "rps", "rps+", "rfs", "rfs+"].contains(s.mode)
-        var mode = [Span("mode ", base), Span(s.mode, on(known ? .mode : .warn))]
-        if let now = s.kernelMode { mode += [Span(", now ", base), Span(now, on(.warn))] }
+        let known = s.mode.mode != nil
+        var mode = [Span("mode ", base), Span(s.mode.name, on(known ? .mode : .warn))]
+        if let now = s.kernelMode { mode += [Span(", now ", base), Span(now.name, on(.warn))] }
         right.append(Segment(spans: mode))
         if !s.modeDetail.isEmpty {
             var detail = Segment("(\(s.modeDetail))", base, priority: 5)
@@ -132,9 +132,9 @@ enum Chrome {
         switch s.source {
         case .live:
             var modes = [Span("1-5" + String(repeating: " ", count: 9), key)]
-            for (i, m) in ["baseline", "rps", "rps+", "rfs", "rfs+"].enumerated() {
+            for (i, m) in Mode.allCases.enumerated() {
                 if i > 0 { modes.append(Span(" ", base)) }
-                modes.append(Span("\(i + 1) \(m)", m == s.mode ? p[.selection] : base))
+                modes.append(Span("\(i + 1) \(m)", .mode(m) == s.mode ? p[.selection] : base))
             }
             lines.append(modes)
             line("", "switch the steering mode")

@@ -68,11 +68,11 @@ public struct DashboardState: Equatable, Sendable {
     /// Where the mode changed in `throughputHistory`, marked on the chart's time axis.
     public var modeMarks: [ModeMark] = []
     /// The steering mode in force: baseline, rps, rps+, rfs, rfs+, custom or unknown.
-    public var mode = "unknown"
+    public var mode: ObservedMode = .unknown
     /// What the mode amounts to, e.g. "rps_cpus 0-3 · flow 32768"; may be "".
     public var modeDetail = ""
     /// In history: the mode in force now, when it is not the mode of the sample shown.
-    public var kernelMode: String?
+    public var kernelMode: ObservedMode?
     public var switchStatus: SwitchStatus?
     /// nil when not recording.
     public var recorder: RecorderStatus?
@@ -123,9 +123,9 @@ public struct DashboardState: Equatable, Sendable {
     public struct ModeMark: Equatable, Sendable {
         /// The index in `throughputHistory` of the first value in the new mode.
         public var index: Int
-        public var mode: String
+        public var mode: ObservedMode
 
-        public init(index: Int, mode: String) { self.index = index; self.mode = mode }
+        public init(index: Int, mode: ObservedMode) { self.index = index; self.mode = mode }
     }
 
     /// How many samples the history views take: the widest chart, and a minute of
@@ -138,7 +138,7 @@ public struct DashboardState: Equatable, Sendable {
         let window = samples.suffix(Self.historyWindow)
         throughputHistory = window.map { $0.totalBps ?? 0 }
         modeMarks = []
-        var previous: String?
+        var previous: ObservedMode?
         for (i, s) in window.enumerated() {
             if let previous, s.mode != previous { modeMarks.append(ModeMark(index: i, mode: s.mode)) }
             previous = s.mode

@@ -116,7 +116,7 @@ enum ThroughputPanel {
             let x = start + m.index - offset
             guard x >= plot.x, x < plot.right else { continue }
             buf.put(ctx.g.vertical == "|" ? "|" : "┴", at: (x, y), style: p[.mode])
-            buf.put(m.mode, at: (x + 1, y), style: p[.mode], maxWidth: plot.right - x - 1)
+            buf.put(m.mode.name, at: (x + 1, y), style: p[.mode], maxWidth: plot.right - x - 1)
             for row in plot.y..<plot.bottom where buf[x, row].scalar == " " {
                 buf[x, row] = Cell(ctx.g.vertical, style: p[.border])
             }

@@ -13,19 +13,18 @@ final class LiveDashboard: DashboardApp {
     let resolved: ResolvedTarget
     let steeringConfig: SteeringConfig
     var interval: Double
-    var nextTick: Double
+    var schedule: TickSchedule
     /// Samples of this session, oldest first (an hour at 1 s).
     var history = Deque<Sample>()
     let historyLimit = 3600
     /// nil = live; else the index into `history` shown.
     var viewing: Int?
-    var recorder: RecordingWriter?
-    var recordingStart = 0.0
-    var recordingSamples = 0
+    /// Recording on `r`: its offset is minus the session time it started at.
+    var recorder: Recorder?
     /// The mode switch on the worker thread, and the pipe it wakes the loop with.
     var switching: Mode?
     let wake: (read: Int32, write: Int32)
-    let switchResult = Handoff<(SteeringResult, from: String)>()
+    let switchResult = Handoff<(SteeringResult, from: ObservedMode)>()
     var steeringTarget: SteeringTarget?
     var traffic: [TrafficClient] = []
     let stateDirectory: StateDirectory
@@ -42,7 +41,7 @@ final class LiveDashboard: DashboardApp {
         case .success(let p): wake = p
         case .failure(let e): throw SteerError.spawn(command: "pipe", errno: e)
         }
-        nextTick = LibC.monotonic() + interval
+        schedule = TickSchedule(interval: interval)
         try super.init(display: display)
         state.source = .live(target: resolved.summary)
         state.interval = interval
@@ -83,7 +82,7 @@ final class LiveDashboard: DashboardApp {
 
     // MARK: sampling
 
-    override func secondsUntilTimer(now: Double) -> Double? { nextTick - now }
+    override func secondsUntilTimer(now: Double) -> Double? { schedule.next - now }
 
     override func onTimer(now: Double) {
         let (sample, ended) = session.next()
@@ -93,23 +92,15 @@ final class LiveDashboard: DashboardApp {
             if let v = viewing { viewing = max(0, v - 1) }
         }
         if let recorder {
-            var s = sample
-            s.t -= recordingStart
             do {
-                try recorder.write(.sample(s))
-                recordingSamples += 1
-                for var e in ended {
-                    e.t -= recordingStart
-                    try recorder.write(.streamEnd(e))
-                }
+                try recorder.write(sample, ended: ended)
             } catch {
                 state.message = .init("recording stopped: \(error)", isError: true)
                 recorder.close()
                 self.recorder = nil
             }
         }
-        nextTick += interval
-        if nextTick < now { nextTick = now + interval }
+        schedule.ticked(now: now)
         // Paused, the screen keeps its sample; the recorder's counts in the status line
         // still move.
         if !state.paused || viewing != nil || recorder != nil { dirty = true }
@@ -130,13 +121,13 @@ final class LiveDashboard: DashboardApp {
             state.mode = s.mode
             state.modeDetail = ""
             // History shows the sample's mode; say so when the kernel is elsewhere now.
-            state.kernelMode = session.mode.name != s.mode ? session.mode.name : nil
+            state.kernelMode = session.mode.observed != s.mode ? session.mode.observed : nil
         } else {
-            state.mode = session.mode.name
+            state.mode = session.mode.observed
             state.modeDetail = session.mode.detail
             state.kernelMode = nil
         }
-        state.recorder = recorder.map { .init(path: $0.path, lines: $0.lines, bytes: $0.bytes) }
+        state.recorder = recorder.map { .init(path: $0.writer.path, lines: $0.writer.lines, bytes: $0.writer.bytes) }
     }
 
     // MARK: keys
@@ -180,7 +171,7 @@ final class LiveDashboard: DashboardApp {
         guard new != interval else { return }
         interval = new
         state.interval = new
-        nextTick = LibC.monotonic() + new
+        schedule.restart(interval: new)
         state.message = .init("sampling every \(new) s")
     }
 
@@ -190,16 +181,15 @@ final class LiveDashboard: DashboardApp {
         if let recorder {
             recorder.close()
             self.recorder = nil
-            state.message = .init("recorded \(recordingSamples) samples to \(recorder.path)")
+            state.message = .init("recorded \(recorder.samples) samples to \(recorder.writer.path)")
             return
         }
         do {
             let path = try Locations.newRecordingPath()
             var header = session.header(interval: interval, argv: CommandLine.arguments, version: Steertop.version)
             header.started = Timestamp.now()
-            recorder = try RecordingWriter(creating: path, header: header)
-            recordingStart = session.elapsed
-            recordingSamples = 0
+            let writer = try RecordingWriter(creating: path, header: header)
+            recorder = Recorder(session: session, writer: writer, offset: -session.elapsed)
             state.message = .init("recording to \(path); r stops")
         } catch {
             state.message = .init("cannot record: \(error)", isError: true)
@@ -226,8 +216,8 @@ final class LiveDashboard: DashboardApp {
         }
         switching = mode
         state.switchStatus = .init(target: mode.rawValue, phase: .inProgress, message: "switching…", time: clock())
-        let job = SwitchJob(target: steeringTarget!, config: steeringConfig, mode: mode, from: session.mode.name,
-                            state: stateDirectory, handoff: switchResult, wake: wake.write)
+        let job = SwitchJob(modeSwitch: ModeSwitch(target: steeringTarget!, config: steeringConfig, snapshots: stateDirectory),
+                            mode: mode, from: session.mode.observed, handoff: switchResult, wake: wake.write)
         if !LibC.detachedThread({ job.run() }) {
             switching = nil
             state.switchStatus = .init(target: mode.rawValue, phase: .failed, message: "cannot start a thread", time: clock())
@@ -255,10 +245,10 @@ final class LiveDashboard: DashboardApp {
                                        time: clock())
         }
         if let recorder {
-            try? recorder.write(.mode(result.record(t: session.elapsed - recordingStart, from: from)))
+            try? recorder.write(result, from: from)
         }
         // Show the switch at once, not at the next tick.
-        nextTick = LibC.monotonic()
+        schedule.dueNow()
         dirty = true
     }
 
@@ -269,37 +259,22 @@ final class LiveDashboard: DashboardApp {
     }
 }
 
-/// A mode switch run on a worker thread: plan, snapshot, write, read back.
+/// A mode switch run on a worker thread (`ModeSwitch`: plan, check, snapshot, write, read
+/// back); the result goes through `handoff` and a byte on `wake`.
 final class SwitchJob: @unchecked Sendable {
-    let target: SteeringTarget
-    let config: SteeringConfig
+    let modeSwitch: ModeSwitch
     let mode: Mode
-    let from: String
-    let state: StateDirectory
-    let handoff: Handoff<(SteeringResult, from: String)>
+    let from: ObservedMode
+    let handoff: Handoff<(SteeringResult, from: ObservedMode)>
     let wake: Int32
 
-    init(target: SteeringTarget, config: SteeringConfig, mode: Mode, from: String, state: StateDirectory,
-         handoff: Handoff<(SteeringResult, from: String)>, wake: Int32) {
-        self.target = target; self.config = config; self.mode = mode; self.from = from
-        self.state = state; self.handoff = handoff; self.wake = wake
+    init(modeSwitch: ModeSwitch, mode: Mode, from: ObservedMode, handoff: Handoff<(SteeringResult, from: ObservedMode)>,
+         wake: Int32) {
+        self.modeSwitch = modeSwitch; self.mode = mode; self.from = from; self.handoff = handoff; self.wake = wake
     }
 
     func run() {
-        let plan = Steering.plan(mode, target: target, config: config)
-        var result: SteeringResult
-        do {
-            try Snapshot.saveBefore(plan, state: state, key: StateDirectory.key(nodeNetns: target.nodeNetns))
-            if plan.writes.count <= 1 {
-                result = SteeringResult(mode: mode.rawValue, writes: [], errors: [
-                    "nothing to steer: no interface matches \(config.nodeIfaces) (see --iface)"], seconds: 0)
-            } else {
-                result = Steering.apply(plan, target: target)
-            }
-        } catch {
-            result = SteeringResult(mode: mode.rawValue, writes: [], errors: ["\(error)"], seconds: 0)
-        }
-        handoff.value = (result, from)
+        handoff.value = (modeSwitch.run(mode), from)
         _ = LibC.writeAll(wake, [1])
     }
 }

@@ -98,7 +98,7 @@ final class ReplayDashboard: DashboardApp {
         // One clock: the cursor, which the header, the status line and jumps all show.
         state.source = .replay(file: path, position: position, duration: duration, speed: speed, paused: paused)
         if let m = modeChanges.last(where: { $0.t <= s.t + 1e-9 }) {
-            state.switchStatus = .init(target: m.to, phase: m.ok ? .ok : .failed,
+            state.switchStatus = .init(target: m.to.name, phase: m.ok ? .ok : .failed,
                                        message: m.ok ? "from \(m.from), \(m.writes.count) files written" : (m.errors.first ?? "failed"),
                                        time: Format.clock(m.t))
         } else {

@@ -6,7 +6,12 @@ import Glibc
 public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
     public var offset: Int
     public var reason: String
-    public var description: String { "\(reason) at byte \(offset + 1)" }
+    /// The key whose value (or whose object) was being read, when there was one: with the
+    /// line number the reader adds, a wrong value names its line and key.
+    public var key: String? = nil
+    public var description: String {
+        "\(reason) at byte \(offset + 1)" + (key.map { " (key \"\($0)\")" } ?? "")
+    }
 }
 
 /// A pull parser over UTF-8 bytes: the caller walks objects and arrays and reads the
@@ -15,6 +20,8 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct JSONScanner {
     public let bytes: UnsafeRawBufferPointer
     public var index: Int
+    /// Where the last key read stands in `bytes`, for the errors (empty: no key yet).
+    var keyStart = 0, keyEnd = 0
 
     public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -33,7 +40,17 @@ public struct JSONScanner {
         }
     }
 
-    func fail(_ reason: String) -> JSONError { JSONError(offset: index, reason: reason) }
+    func fail(_ reason: String) -> JSONError { fail(reason, at: index) }
+
+    /// An error at `offset`, naming the last key read.
+    func fail(_ reason: String, at offset: Int) -> JSONError {
+        JSONError(offset: offset, reason: reason, key: lastKey)
+    }
+
+    /// The last key read (nil before the first), as written.
+    public var lastKey: String? {
+        keyEnd > keyStart ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd]), as: UTF8.self) : nil
+    }
 
     /// The first byte of the next value ('{', '[', '"', 't', 'f', 'n', or a number), 0 at the end.
     public mutating func peek() -> UInt8 {
@@ -70,6 +87,8 @@ public struct JSONScanner {
         first = false
         guard index < bytes.count, bytes[index] == 0x22 else { throw fail("expected a key") }
         let key = try rawString()
+        keyStart = key.start
+        keyEnd = key.end
         try expect(0x3a, ":")
         return key
     }
@@ -293,6 +312,14 @@ public struct JSONKey {
         guard !key.escaped, key.end - key.start == n else { return false }
         let p = name.utf8Start
         for k in 0..<n where key.bytes[key.start + k] != p[k] { return false }
+        return true
+    }
+
+    /// Whether the key is exactly these bytes (keys with escapes never match).
+    @inline(__always)
+    public static func == (key: JSONKey, name: [UInt8]) -> Bool {
+        guard !key.escaped, key.end - key.start == name.count else { return false }
+        for k in 0..<name.count where key.bytes[key.start + k] != name[k] { return false }
         return true
     }
 

@@ -127,11 +127,17 @@ public struct JSONBuffer {
     @inline(__always)
     public mutating func key(_ name: StaticString) {
         separator()
+        putQuoted(name)
+        put(0x3a)
+        afterKey = true
+    }
+
+    /// `"name"`, for names of our own that need no escaping.
+    @inline(__always)
+    mutating func putQuoted(_ name: StaticString) {
         put(0x22)
         put(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         put(0x22)
-        put(0x3a)
-        afterKey = true
     }
 
     @inline(__always)
@@ -142,6 +148,14 @@ public struct JSONBuffer {
     public mutating func string(_ s: String) {
         valueStart()
         appendQuoted(s)
+    }
+
+    /// Writes one of our own names as a string value (it must not need escaping: the
+    /// schema's type names, say).
+    @inline(__always)
+    public mutating func string(_ name: StaticString) {
+        valueStart()
+        putQuoted(name)
     }
 
     public mutating func stringOrNull(_ s: String?) {

@@ -1,0 +1,46 @@
+/// A mode switch, the one sequence every caller runs: plan, check that there is something
+/// to steer, save the snapshot before steertop's first change, write, read every file back
+/// (`Steering.apply` verifies). `steertop apply`, the dashboard's mode keys and the sweep
+/// call it; they differ only in what they print.
+public struct ModeSwitch {
+    public let target: SteeringTarget
+    public let config: SteeringConfig
+    /// Where the snapshot before the first change goes (`steertop restore` reads it); nil
+    /// for a caller that keeps its own (the sweep saves one at its start).
+    public let snapshots: StateDirectory?
+
+    public init(target: SteeringTarget, config: SteeringConfig, snapshots: StateDirectory?) {
+        self.target = target; self.config = config; self.snapshots = snapshots
+    }
+
+    /// Every file of the switch to `mode`, before → after.
+    public func plan(_ mode: Mode) -> SteeringPlan { Steering.plan(mode, target: target, config: config) }
+
+    /// Throws when the plan holds nothing but rps_sock_flow_entries: no node interface
+    /// matches, and a "switch" would change nothing the user asked for.
+    public func check(_ plan: SteeringPlan) throws(SteerError) {
+        if plan.writes.count <= 1 {
+            throw SteerError.invalid("nothing to steer on \(target.summary): no interface matches \(config.nodeIfaces) (see --iface)")
+        }
+    }
+
+    /// Checks, saves the snapshot, writes and reads back. Throws before any write; after the
+    /// first write, failures are in the result.
+    public func apply(_ plan: SteeringPlan) throws(SteerError) -> SteeringResult {
+        try check(plan)
+        if let snapshots {
+            try Snapshot.saveBefore(plan, state: snapshots, key: StateDirectory.key(nodeNetns: target.nodeNetns))
+        }
+        return Steering.apply(plan, target: target)
+    }
+
+    /// The whole switch to `mode`, a failure before any write folded into the result (for
+    /// callers that report results, not errors: the dashboard's worker, the sweep).
+    public func run(_ mode: Mode) -> SteeringResult {
+        do throws(SteerError) {
+            return try apply(plan(mode))
+        } catch {
+            return SteeringResult(mode: mode.rawValue, writes: [], errors: [error.description], seconds: 0)
+        }
+    }
+}
