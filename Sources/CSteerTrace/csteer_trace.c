@@ -133,7 +133,7 @@ int csteer_trace_open(const void *bytes, size_t length, struct csteer_trace **ou
     t->reader_fd[1] = map_fd(t->object, "readers1");
     t->lost_fd = map_fd(t->object, "lost");
     size_t key_size = sizeof(struct csteer_flow_key);
-    size_t value_size = sizeof(struct csteer_reader_value);
+    size_t value_size = sizeof(struct csteer_reader_value) * t->cpus;
     if (sizeof(struct csteer_flow_value) * t->cpus > value_size)
         value_size = sizeof(struct csteer_flow_value) * t->cpus;
     if (sizeof(struct csteer_stage_value) * t->cpus > value_size)
@@ -237,13 +237,16 @@ static void flow_row(const void *key, const void *value, int cpus, void *c)
 
 static void reader_row(const void *key, const void *value, int cpus, void *c)
 {
-    (void)cpus;
     struct drain_ctx *ctx = c;
-    if (ctx->reader_count == ctx->reader_capacity)
-        return;
-    struct csteer_reader_row *r = &ctx->readers[ctx->reader_count++];
-    memcpy(&r->key, key, sizeof r->key);
-    memcpy(&r->value, value, sizeof r->value);
+    const struct csteer_reader_value *v = value;
+    for (int cpu = 0; cpu < cpus; cpu++) {
+        if (v[cpu].reads == 0 || ctx->reader_count == ctx->reader_capacity)
+            continue;
+        struct csteer_reader_row *r = &ctx->readers[ctx->reader_count++];
+        memcpy(&r->key, key, sizeof r->key);
+        r->cpu = cpu; r->pad = 0;
+        memcpy(&r->value, &v[cpu], sizeof r->value);
+    }
 }
 
 int csteer_trace_drain(struct csteer_trace *t, int gen,
@@ -261,7 +264,7 @@ int csteer_trace_drain(struct csteer_trace *t, int gen,
         err = drain_map(t, t->flow_fd[gen], sizeof(struct csteer_flow_key), sizeof(struct csteer_flow_value), 1,
                         CSTEER_TRACE_MAX_FLOWS, flow_row, &ctx);
     if (!err)
-        err = drain_map(t, t->reader_fd[gen], sizeof(struct csteer_flow_key), sizeof(struct csteer_reader_value), 0,
+        err = drain_map(t, t->reader_fd[gen], sizeof(struct csteer_flow_key), sizeof(struct csteer_reader_value), 1,
                         CSTEER_TRACE_MAX_FLOWS, reader_row, &ctx);
     for (int kind = 0; kind < CSTEER_LOST_KINDS; kind++) {
         lost[kind] = 0;

@@ -110,7 +110,7 @@ FLOW_MAP(flows1);
 
 #define READER_MAP(name) \
     struct { \
-        __uint(type, BPF_MAP_TYPE_HASH); \
+        __uint(type, BPF_MAP_TYPE_PERCPU_HASH); \
         __uint(max_entries, CSTEER_TRACE_MAX_FLOWS); \
         __type(key, struct csteer_flow_key); \
         __type(value, struct csteer_reader_value); \
@@ -149,12 +149,13 @@ static __always_inline void count_lost(__u32 gen, __u32 kind, __u64 n)
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(stage_receive, struct sk_buff *skb)
 {
-    struct net_device *dev = BPF_CORE_READ(skb, dev);
+    // BTF-typed arguments: direct loads (CO-RE relocated), no bpf_probe_read calls.
+    struct net_device *dev = skb->dev;
     if (!dev)
         return 0;
     struct csteer_stage_key key = {};
-    key.ifindex = BPF_CORE_READ(dev, ifindex);
-    key.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+    key.ifindex = dev->ifindex;
+    key.netns = dev->nd_net.net->ns.inum;
     __u32 gen = generation();
     void *map = gen ? (void *)&stages1 : (void *)&stages0;
     struct csteer_stage_value *v = bpf_map_lookup_elem(map, &key);
@@ -168,7 +169,7 @@ int BPF_PROG(stage_receive, struct sk_buff *skb)
         }
     }
     v->packets += 1;
-    v->bytes += BPF_CORE_READ(skb, len);
+    v->bytes += skb->len;
     return 0;
 }
 
@@ -176,14 +177,14 @@ int BPF_PROG(stage_receive, struct sk_buff *skb)
 
 static __always_inline bool flow_key(struct sock *sk, struct csteer_flow_key *key)
 {
-    unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
-    key->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+    unsigned short family = sk->__sk_common.skc_family;
+    key->netns = sk->__sk_common.skc_net.net->ns.inum;
     key->family = family;
-    key->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-    key->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    key->lport = sk->__sk_common.skc_num;
+    key->rport = __builtin_bswap16(sk->__sk_common.skc_dport);
     if (family == AF_INET) {
-        __be32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-        __be32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+        __be32 l = sk->__sk_common.skc_rcv_saddr;
+        __be32 r = sk->__sk_common.skc_daddr;
         __builtin_memcpy(key->laddr, &l, 4);
         __builtin_memcpy(key->raddr, &r, 4);
         return true;
@@ -208,8 +209,8 @@ int BPF_PROG(flow_segment, struct sock *sk, struct sk_buff *skb)
     struct csteer_flow_key key = {};
     if (!flow_key(sk, &key))
         return 0;
-    unsigned char *head = BPF_CORE_READ(skb, head);
-    unsigned int end = BPF_CORE_READ(skb, end);
+    unsigned char *head = skb->head;
+    unsigned int end = skb->end;
     struct skb_shared_info *shinfo = (struct skb_shared_info *)(head + end);
     __u64 segs = BPF_CORE_READ(shinfo, gso_segs);
     if (segs == 0)
@@ -237,11 +238,11 @@ int BPF_PROG(flow_segment, struct sock *sk, struct sk_buff *skb)
 }
 
 // sock:sock_recv_length fires when a read from a socket returns, in the reader's context:
-// the CPU it ran on, its process, and how much it read. Only TCP sockets.
+// counted on the CPU it ran on, with its process and how much it read. Only TCP sockets.
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(flow_read, struct sock *sk, int ret, int flags)
 {
-    if (ret <= 0 || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+    if (ret <= 0 || sk->sk_protocol != IPPROTO_TCP)
         return 0;
     struct csteer_flow_key key = {};
     if (!flow_key(sk, &key))
@@ -258,10 +259,14 @@ int BPF_PROG(flow_read, struct sock *sk, int ret, int flags)
             return 0;
         }
     }
-    v->cpu = bpf_get_smp_processor_id();
-    v->tgid = bpf_get_current_pid_tgid() >> 32;
-    __sync_fetch_and_add(&v->reads, 1);
-    __sync_fetch_and_add(&v->bytes, (__u64)ret);
-    bpf_get_current_comm(v->comm, sizeof(v->comm));
+    // The process once per flow and CPU; the time of every read (the last CPU is the one
+    // with the latest time).
+    if (v->reads == 0) {
+        v->tgid = bpf_get_current_pid_tgid() >> 32;
+        bpf_get_current_comm(v->comm, sizeof(v->comm));
+    }
+    v->last_ns = bpf_ktime_get_ns();
+    v->reads += 1;
+    v->bytes += (__u64)ret;
     return 0;
 }

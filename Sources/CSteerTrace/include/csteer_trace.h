@@ -45,9 +45,10 @@ struct csteer_flow_row {
     uint64_t segments, skbs, bytes;
 };
 
-/// A flow's reader.
+/// A flow's reads on one CPU.
 struct csteer_reader_row {
     struct csteer_flow_key key;
+    uint32_t cpu, pad;
     struct csteer_reader_value value;
 };
 

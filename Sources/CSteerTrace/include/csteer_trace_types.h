@@ -45,12 +45,14 @@ struct csteer_flow_value {
     __u64 bytes;
 };
 
-/// The reader of a flow: the CPU its last read returned on, its process, reads and bytes.
+/// A flow's reads on one CPU (per-CPU, so no atomics): when the last one returned
+/// (bpf_ktime_get_ns), how many, how many bytes, and the process that first read there.
 struct csteer_reader_value {
-    __u32 cpu;
-    __u32 tgid;
+    __u64 last_ns;
     __u64 reads;
     __u64 bytes;
+    __u32 tgid;
+    __u32 pad;
     char comm[16];
 };
 

@@ -64,7 +64,7 @@ public final class Tracer {
         cpus = Int(csteer_trace_possible_cpus())
         stageRows = .allocate(capacity: Self.maxDevices * max(cpus, 1))
         flowRows = .allocate(capacity: Self.maxFlows * max(cpus, 1))
-        readerRows = .allocate(capacity: Self.maxFlows)
+        readerRows = .allocate(capacity: Self.maxFlows * max(cpus, 1))
         lastRead = LibC.monotonic()
         // Count from now: whatever the programs counted while the others attached goes.
         _ = try? read()
@@ -142,15 +142,20 @@ public final class Tracer {
         stages.sort { ($0.order, $0.netns, $0.device) < ($1.order, $1.netns, $1.device) }
 
         // Readers of this tick, then flows.
+        // Per flow, the CPU with the latest read is where its reader last ran.
+        var latest: [FlowID: UInt64] = [:]
+        var readsThisTick: [FlowID: UInt64] = [:]
         for row in readerRows.prefix(Int(readerCount)) {
             let id = FlowID(row.key)
+            readsThisTick[id, default: 0] += row.value.reads
             let command = withUnsafeBytes(of: row.value.comm) { b in
                 String(decoding: b.prefix { $0 != 0 }, as: UTF8.self)
             }
-            readers[id] = (Int(row.value.cpu), command, row.value.tgid, tick)
+            if row.value.last_ns >= latest[id, default: 0] {
+                latest[id] = row.value.last_ns
+                readers[id] = (Int(row.cpu), command, row.value.tgid, tick)
+            }
         }
-        var readsThisTick: [FlowID: UInt64] = [:]
-        for row in readerRows.prefix(Int(readerCount)) { readsThisTick[FlowID(row.key), default: 0] += row.value.reads }
         var flowIndex: [FlowID: Int] = [:]
         var flows: [FlowLocality] = []
         for row in flowRows.prefix(Int(flowCount)) {
