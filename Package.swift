@@ -21,6 +21,14 @@ let package = Package(
             providers: [.apt(["libncursesw5-dev"])]
         ),
         .target(name: "CSteerLinux"),
+        // The loader of steertop's BPF programs over libbpf (libbpf-dev to build, libbpf1 to
+        // run); bpf/ holds the programs, which the BPFObject plugin compiles for SteerKit.
+        .target(
+            name: "CSteerTrace",
+            exclude: ["bpf"],
+            linkerSettings: [.linkedLibrary("bpf")]
+        ),
+        .plugin(name: "BPFObject", capability: .buildTool()),
 
         // The core: observation, steering, throughput, recording, statistics, lab.
         // It knows nothing of ncurses or the command line.
@@ -28,9 +36,11 @@ let package = Package(
             name: "SteerKit",
             dependencies: [
                 "CSteerLinux",
+                "CSteerTrace",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "DequeModule", package: "swift-collections"),
-            ]
+            ],
+            plugins: ["BPFObject"]
         ),
         // Cell buffer, panels, themes and the curses backend.
         .target(name: "SteerTUI", dependencies: ["SteerKit", "CNcursesw"]),

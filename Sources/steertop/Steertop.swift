@@ -17,7 +17,7 @@ struct Steertop: ParsableCommand {
         (steertop lab up), else on this host.
         """,
         version: version,
-        subcommands: [Live.self, Replay.self, Sample.self, Record.self, Apply.self, Status.self, Restore.self, Lab.self, Stats.self, Sweep.self],
+        subcommands: [Live.self, Replay.self, Sample.self, Record.self, Apply.self, Status.self, Restore.self, Lab.self, Stats.self, Sweep.self, Trace.self],
         defaultSubcommand: Live.self
     )
 

@@ -227,6 +227,23 @@ public enum LibC {
         return String(cString: v)
     }
 
+    /// The effective user id (geteuid(2)).
+    public static func effectiveUserID() -> UInt32 { UInt32(geteuid()) }
+
+    /// flock(2) LOCK_EX | LOCK_NB on a file made if missing: the descriptor that holds the
+    /// lock (closing it releases it), or EWOULDBLOCK when another process holds it.
+    public static func lockExclusive(_ path: String) -> Result<Int32, Errno> {
+        switch open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o644) {
+        case .failure(let e): return .failure(e)
+        case .success(let fd):
+            if case .failure(let e) = retrying({ flock(fd, LOCK_EX | LOCK_NB) }) {
+                close(fd)
+                return .failure(e)
+            }
+            return .success(fd)
+        }
+    }
+
     public static func configuredCPUs() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_CONF))) }
 
     public static func clockTicksPerSecond() -> Int { Int(sysconf(Int32(_SC_CLK_TCK))) }

@@ -18,6 +18,8 @@ public enum SteerError: Error, CustomStringConvertible, Equatable, Sendable {
     case notRoot(action: String)
     case notFound(String)
     case malformed(path: String, line: Int, reason: String)
+    /// Kernel tracing (the BPF programs of Tracing/) cannot run here: the reason, in one line.
+    case tracing(String)
 
     public var description: String {
         switch self {
@@ -52,6 +54,8 @@ public enum SteerError: Error, CustomStringConvertible, Equatable, Sendable {
             return message
         case let .malformed(path, line, reason):
             return "\(path):\(line): \(reason)"
+        case let .tracing(reason):
+            return "tracing unavailable: \(reason)"
         }
     }
 

@@ -1,0 +1,59 @@
+// The records shared by steertop's BPF programs (bpf/steer_trace.bpf.c) and the loader
+// (csteer_trace.c): map keys and values. Plain fixed-width C types only, so that the BPF
+// target and the host compile the same layout.
+#ifndef CSTEER_TRACE_TYPES_H
+#define CSTEER_TRACE_TYPES_H
+
+/// Map capacities: devices (netns, ifindex) and TCP flows counted per tick.
+#define CSTEER_TRACE_MAX_DEVICES 1024
+#define CSTEER_TRACE_MAX_FLOWS 4096
+
+/// Kinds of events that found their map full.
+#define CSTEER_LOST_STAGE_PACKETS 0
+#define CSTEER_LOST_FLOW_SEGMENTS 1
+#define CSTEER_LOST_FLOW_READS 2
+#define CSTEER_LOST_KINDS 3
+
+/// A device on the receive path: its network namespace's inode and its ifindex.
+struct csteer_stage_key {
+    __u32 netns;
+    __u32 ifindex;
+};
+
+/// Packets (skbs) and bytes a device received on one CPU.
+struct csteer_stage_value {
+    __u64 packets;
+    __u64 bytes;
+};
+
+/// A TCP connection as its receiver sees it: namespace, family (AF_INET or AF_INET6),
+/// local and remote port (host order) and address (network order; IPv4 in the first 4 bytes).
+struct csteer_flow_key {
+    __u32 netns;
+    __u16 family;
+    __u16 lport;
+    __u16 rport;
+    __u16 pad;
+    __u8 laddr[16];
+    __u8 raddr[16];
+};
+
+/// Segments (gso_segs of each skb), skbs and payload bytes TCP processed on one CPU.
+struct csteer_flow_value {
+    __u64 segments;
+    __u64 skbs;
+    __u64 bytes;
+};
+
+/// A flow's reads on one CPU (per-CPU, so no atomics): when the last one returned
+/// (bpf_ktime_get_ns), how many, how many bytes, and the process that first read there.
+struct csteer_reader_value {
+    __u64 last_ns;
+    __u64 reads;
+    __u64 bytes;
+    __u32 tgid;
+    __u32 pad;
+    char comm[16];
+};
+
+#endif
