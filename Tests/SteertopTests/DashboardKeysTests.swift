@@ -7,7 +7,7 @@ import SteerKit
 private let keysThatMustNotSwitch: [[String]] = [
     ["End"], ["Home"], ["PPage"], ["NPage"], ["IC"], ["DC"], ["BTab"], ["C-Right"], ["S-End"], ["C-Home"],
     ["F1"], ["F2"], ["F3"], ["F4"], ["F5"], ["F6"], ["F7"], ["F8"], ["F9"], ["F10"], ["F11"], ["F12"],
-    ["M-1"], ["M-4"], ["M-5"],
+    ["M-1"], ["M-4"], ["M-5"], ["M-u"], ["-l", "u4"],
     // Raw sequences a terminal or a confused program sends: rxvt Home/End, vt220 keys with
     // modifiers, an 8-bit CSI, a cursor position report, an OSC with digits.
     ["-H", "1b", "5b", "37", "7e"], ["-H", "1b", "5b", "38", "7e"], ["-H", "1b", "5b", "34", "3b", "35", "7e"],
@@ -75,6 +75,12 @@ extension LabTests.Dashboard {
         live.send("4")
         #expect(live.waitFor("switched to rfs"), "\(live.text)")
         #expect(try catInNetns("steer-server", flowCount) == "32768")
+        // u undoes it, read back like a switch.
+        live.send("u")
+        #expect(live.waitFor("switched to previous settings (undo)"), "\(live.text)")
+        #expect(live.text.contains("all read back"), "\(live.text)")
+        #expect(try catInNetns("steer-server", flowCount) == "0")
+        #expect(try catInNetns("", SteeringFile.sockFlowEntriesPath) == lab.sockFlowEntries)
         live.send("q")
     }
 

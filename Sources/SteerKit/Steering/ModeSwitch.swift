@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A mode switch, the one sequence every caller runs: plan, check that there is something
 /// to steer, save the snapshot before steertop's first change, write, read every file back
 /// (`Steering.apply` verifies). `steertop apply`, the dashboard's mode keys and the sweep
@@ -32,6 +36,27 @@ public struct ModeSwitch {
             try Snapshot.saveBefore(plan, state: snapshots, key: StateDirectory.key(nodeNetns: target.nodeNetns))
         }
         return Steering.apply(plan, target: target)
+    }
+
+    /// What an undo's result is labelled with (`SteeringResult.mode`, and a mode record's `to`).
+    public static let undoLabel = "undo"
+
+    /// Undoes the latest switch: writes back the snapshot saved before it (what `steertop
+    /// restore last` does) and reads every file back.
+    public func undo() -> SteeringResult {
+        func failed(_ why: String) -> SteeringResult {
+            SteeringResult(mode: Self.undoLabel, writes: [], errors: [why], seconds: 0)
+        }
+        guard let snapshots else { return failed("no snapshots are kept for this switch") }
+        let path = snapshots.lastSnapshot(for: StateDirectory.key(nodeNetns: target.nodeNetns))
+        guard LibC.access(path, F_OK) else { return failed("nothing to undo: steertop has not switched \(target.summary) yet") }
+        do throws(SteerError) {
+            var result = Steering.restore(try Snapshot.load(path), target: target)
+            result.mode = Self.undoLabel
+            return result
+        } catch {
+            return failed(error.description)
+        }
     }
 
     /// The whole switch to `mode`, a failure before any write folded into the result (for

@@ -138,6 +138,7 @@ enum Chrome {
             }
             lines.append(modes)
             line("", "switch the steering mode")
+            line("u", "undo the last switch (restore last)")
             line("r", "start / stop recording")
             line("space", "pause the screen (sampling goes on)")
             line("+ -", "sampling interval")

@@ -22,7 +22,7 @@ final class LiveDashboard: DashboardApp {
     /// Recording on `r`: its offset is minus the session time it started at.
     var recorder: Recorder?
     /// The mode switch on the worker thread, and the pipe it wakes the loop with.
-    var switching: Mode?
+    var switching: SwitchAction?
     let wake: (read: Int32, write: Int32)
     let switchResult = Handoff<(SteeringResult, from: ObservedMode)>()
     var steeringTarget: SteeringTarget?
@@ -134,14 +134,15 @@ final class LiveDashboard: DashboardApp {
 
     override func handle(_ key: Key, alone: Bool) -> Bool {
         switch key {
-        case .char(let c) where ("1"..."5").contains(c):
-            let mode = Mode.allCases[Int(String(c))! - 1]
+        case .char(let c) where ("1"..."5").contains(c) || c == "u":
+            // The keys that change the kernel: only pressed on their own, in the live view.
+            let action: SwitchAction = c == "u" ? .undo : .mode(Mode.allCases[Int(String(c))! - 1])
             if !alone {
-                state.message = .init("\(c) arrived with other keys (a paste?): ignored; press a mode key on its own", isError: true)
+                state.message = .init("\(c) arrived with other keys (a paste?): ignored; press it on its own", isError: true)
             } else if viewing != nil {
-                state.message = .init("this is history: End returns to live, then \(c) switches to \(mode)", isError: true)
+                state.message = .init("this is history: End returns to live, then \(c) \(action.verb)", isError: true)
             } else {
-                switchMode(mode)
+                startSwitch(action)
             }
         case .char("r"):
             toggleRecording()
@@ -198,29 +199,50 @@ final class LiveDashboard: DashboardApp {
 
     // MARK: switching
 
-    func switchMode(_ mode: Mode) {
+    /// A switch to a mode, or the undo of the last one (u).
+    enum SwitchAction: CustomStringConvertible {
+        case mode(Mode)
+        case undo
+
+        /// As the status line names it: "switched to rfs", "switched to previous settings (undo)".
+        var description: String {
+            switch self {
+            case .mode(let m): return m.rawValue
+            case .undo: return "previous settings (undo)"
+            }
+        }
+
+        var verb: String {
+            switch self {
+            case .mode(let m): return "switches to \(m)"
+            case .undo: return "undoes the last switch"
+            }
+        }
+    }
+
+    func startSwitch(_ action: SwitchAction) {
         if let switching {
             state.message = .init("still switching to \(switching); wait for it", isError: true)
             return
         }
         guard LibC.isRoot else {
-            state.switchStatus = .init(target: mode.rawValue, phase: .failed, message: "switching modes needs root: run steertop with sudo",
-                                       time: clock())
+            state.switchStatus = .init(target: action.description, phase: .failed,
+                                       message: "switching modes needs root: run steertop with sudo", time: clock())
             return
         }
         do {
             if steeringTarget == nil { steeringTarget = try resolved.steeringTarget() }
         } catch {
-            state.switchStatus = .init(target: mode.rawValue, phase: .failed, message: "\(error)", time: clock())
+            state.switchStatus = .init(target: action.description, phase: .failed, message: "\(error)", time: clock())
             return
         }
-        switching = mode
-        state.switchStatus = .init(target: mode.rawValue, phase: .inProgress, message: "switching…", time: clock())
+        switching = action
+        state.switchStatus = .init(target: action.description, phase: .inProgress, message: "switching…", time: clock())
         let job = SwitchJob(modeSwitch: ModeSwitch(target: steeringTarget!, config: steeringConfig, snapshots: stateDirectory),
-                            mode: mode, from: session.mode.observed, handoff: switchResult, wake: wake.write)
+                            action: action, from: session.mode.observed, handoff: switchResult, wake: wake.write)
         if !LibC.detachedThread({ job.run() }) {
             switching = nil
-            state.switchStatus = .init(target: mode.rawValue, phase: .failed, message: "cannot start a thread", time: clock())
+            state.switchStatus = .init(target: action.description, phase: .failed, message: "cannot start a thread", time: clock())
         }
     }
 
@@ -235,12 +257,13 @@ final class LiveDashboard: DashboardApp {
         switching = nil
         session.sampler.refreshSteering()
         let ms = (result.seconds * 10_000).rounded() / 10
+        let target = result.mode == ModeSwitch.undoLabel ? SwitchAction.undo.description : result.mode
         if result.ok {
-            state.switchStatus = .init(target: result.mode, phase: .ok,
+            state.switchStatus = .init(target: target, phase: .ok,
                                        message: "\(result.written.count) files written, all read back, \(ms) ms", time: clock())
         } else {
             let took = result.written.count
-            state.switchStatus = .init(target: result.mode, phase: .failed,
+            state.switchStatus = .init(target: target, phase: .failed,
                                        message: "\(result.errors.first ?? "failed")" + (took > 0 ? " (\(took) writes took effect; `steertop restore` undoes them)" : ""),
                                        time: clock())
         }
@@ -263,18 +286,23 @@ final class LiveDashboard: DashboardApp {
 /// back); the result goes through `handoff` and a byte on `wake`.
 final class SwitchJob: @unchecked Sendable {
     let modeSwitch: ModeSwitch
-    let mode: Mode
+    let action: LiveDashboard.SwitchAction
     let from: ObservedMode
     let handoff: Handoff<(SteeringResult, from: ObservedMode)>
     let wake: Int32
 
-    init(modeSwitch: ModeSwitch, mode: Mode, from: ObservedMode, handoff: Handoff<(SteeringResult, from: ObservedMode)>,
-         wake: Int32) {
-        self.modeSwitch = modeSwitch; self.mode = mode; self.from = from; self.handoff = handoff; self.wake = wake
+    init(modeSwitch: ModeSwitch, action: LiveDashboard.SwitchAction, from: ObservedMode,
+         handoff: Handoff<(SteeringResult, from: ObservedMode)>, wake: Int32) {
+        self.modeSwitch = modeSwitch; self.action = action; self.from = from; self.handoff = handoff; self.wake = wake
     }
 
     func run() {
-        handoff.value = (modeSwitch.run(mode), from)
+        let result: SteeringResult
+        switch action {
+        case .mode(let mode): result = modeSwitch.run(mode)
+        case .undo: result = modeSwitch.undo()
+        }
+        handoff.value = (result, from)
         _ = LibC.writeAll(wake, [1])
     }
 }
