@@ -128,6 +128,20 @@ public final class NetnsView {
         return st.device == identity.device && st.inode == identity.inode
     }
 
+    /// Whether this namespace's sysfs superblock is read-only. A namespace has one sysfs
+    /// superblock, so when runc mounts a pod's /sys read-only every later mount of that
+    /// namespace's sysfs, steertop's detached one too, is read-only (docs/netns.md).
+    public var sysfsReadOnly: Bool { LibC.isReadOnlyFileSystem(sysfs) }
+
+    /// Makes the namespace's sysfs superblock writable or read-only again (fspick +
+    /// fsconfig reconfigure on steertop's own mount, as `mount -o remount,rw` would).
+    /// Putting it back read-only fails with EBUSY while a file of it is open for writing.
+    public func setSysfsReadOnly(_ readOnly: Bool) throws(SteerError) {
+        if case .failure(let e) = LibC.reconfigureSuperblock(sysfs, readOnly: readOnly) {
+            throw SteerError.superblock(netns: name, readOnly: readOnly, errno: e)
+        }
+    }
+
     /// Where a file of this namespace's sysfs is, for messages.
     public func displayPath(_ relative: String) -> String {
         name.isEmpty ? "/sys/" + relative : "/sys/\(relative) in netns \(name)"

@@ -125,6 +125,9 @@ public protocol SteeringTarget: AnyObject {
     func write(_ batch: [(SteeringFile, String)]) -> [Int: SteerError]
     /// Forgets cached values, so that reads after writes see the kernel's.
     func refresh()
+    /// What the last `write` did besides writing that the user should know (a read-only
+    /// sysfs that could not be put back), once: the list is emptied.
+    func takeNotices() -> [String]
 }
 
 extension SteeringTarget {
@@ -137,6 +140,8 @@ extension SteeringTarget {
     }
 
     public func refresh() {}
+
+    public func takeNotices() -> [String] { [] }
 }
 
 /// Namespaces on this machine: the host (or a named node namespace, like the lab's
@@ -152,6 +157,7 @@ public final class LocalSteeringTarget: SteeringTarget {
     private var views: [String: NetnsView] = [:]
     private var writers: [SteeringFile: KernelFile] = [:]
     private var readers: [SteeringFile: KernelFile] = [:]
+    private var notices: [String] = []
     public let onlineCPUs: CPUSet
     public let possibleCPUs: Int
     private let label: String?
@@ -242,12 +248,61 @@ public final class LocalSteeringTarget: SteeringTarget {
     }
 
     public func write(_ file: SteeringFile, _ value: String) throws(SteerError) {
-        if file.knob == .sockFlowEntries {
-            let path = NetnsView.join(root, String(SteeringFile.sockFlowEntriesPath.dropFirst()))
-            let f = try KernelFile(path, displayPath: SteeringFile.sockFlowEntriesPath, writable: true, capacity: 64)
-            try f.write(value)
-            return
+        if let e = write([(file, value)])[0] { throw e }
+    }
+
+    /// Writes a batch namespace by namespace. A namespace whose sysfs superblock is
+    /// read-only (every pod of a containerd node: runc mounts the pod's /sys read-only) is
+    /// made writable for its writes and put back read-only right after, so the pod and
+    /// anyone else mounting its sysfs see what the runtime set (docs/netns.md).
+    public func write(_ batch: [(SteeringFile, String)]) -> [Int: SteerError] {
+        var failed: [Int: SteerError] = [:]
+        var order: [String] = []
+        var groups: [String: [Int]] = [:]
+        for (i, (file, value)) in batch.enumerated() {
+            if file.knob == .sockFlowEntries {
+                do throws(SteerError) {
+                    let path = NetnsView.join(root, String(SteeringFile.sockFlowEntriesPath.dropFirst()))
+                    let f = try KernelFile(path, displayPath: SteeringFile.sockFlowEntriesPath, writable: true, capacity: 64)
+                    try f.write(value)
+                } catch { failed[i] = error }
+                continue
+            }
+            if groups[file.netns] == nil { order.append(file.netns) }
+            groups[file.netns, default: []].append(i)
         }
+        for netns in order {
+            let indices = groups[netns] ?? []
+            let v: NetnsView
+            do { v = try view(netns) } catch {
+                for i in indices { failed[i] = error }
+                continue
+            }
+            let readOnly = v.sysfsReadOnly
+            if readOnly {
+                do { try v.setSysfsReadOnly(false) } catch {
+                    for i in indices { failed[i] = error }
+                    continue
+                }
+            }
+            for i in indices {
+                do { try writeSysfs(batch[i].0, batch[i].1) } catch { failed[i] = error }
+            }
+            if readOnly {
+                // A file open for writing keeps the superblock writable (EBUSY): close them.
+                writers = writers.filter { $0.key.netns != netns }
+                do { try v.setSysfsReadOnly(true) } catch { notices.append(error.description) }
+            }
+        }
+        return failed
+    }
+
+    public func takeNotices() -> [String] {
+        defer { notices = [] }
+        return notices
+    }
+
+    private func writeSysfs(_ file: SteeringFile, _ value: String) throws(SteerError) {
         do {
             try writer(file).write(value)
         } catch {

@@ -467,4 +467,15 @@ public enum LibC {
         let fd = csteer_sysfs_mount_fd()
         return fd >= 0 ? .success(fd) : .failure(Errno(rawValue: errno))
     }
+
+    /// Makes the superblock of a sysfs mount (its root directory `fd`) read-only or writable
+    /// (fspick + fsconfig FSCONFIG_CMD_RECONFIGURE; see csteer_sysfs_reconfigure).
+    public static func reconfigureSuperblock(_ fd: Int32, readOnly: Bool) -> Result<Void, Errno> {
+        csteer_sysfs_reconfigure(fd, readOnly ? 1 : 0) == 0 ? .success(()) : .failure(Errno(rawValue: errno))
+    }
+
+    /// Whether writes through `fd`'s mount meet a read-only file system (fstatvfs ST_RDONLY).
+    public static func isReadOnlyFileSystem(_ fd: Int32) -> Bool {
+        csteer_fd_readonly(fd) == 1
+    }
 }
