@@ -40,12 +40,21 @@ final class CRIPods {
         pods = (json["pods"]?.array ?? []).map(Self.pod)
     }
 
+    private var crashed = false
+
     deinit {
-        _ = try? Command.run(["python3", Self.kubelet, "down", dir], timeout: 300)
+        if !crashed { _ = try? Command.run(["python3", Self.kubelet, "down", dir], timeout: 300) }
         if let now = try? catInNetns("", SteeringFile.sockFlowEntriesPath), now != sockFlowEntries,
            let f = try? KernelFile(SteeringFile.sockFlowEntriesPath, writable: true) {
             try? f.write(sockFlowEntries)
         }
+    }
+
+    /// What a crashed run leaves: containerd killed, its pods, shims, mounts and
+    /// namespaces left where they are (the next `kubelet.py up` must clear them).
+    func crash() {
+        crashed = true
+        if let pid = Int32(((try? LibC.readText(dir + "/containerd.pid").get()) ?? "").trimmingCharacters()) { _ = LibC.kill(pid, SIGKILL) }
     }
 
     static func pod(_ j: JSONValue) -> CRIPod {

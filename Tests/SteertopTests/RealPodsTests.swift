@@ -1,6 +1,10 @@
 import Testing
 import SteerKit
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension LabTests {
     /// Pods made by containerd's CRI plugin, as on a node: runc mounts their /sys read-only,
     /// and a network namespace has one sysfs superblock, so steertop's own sysfs mount of a
@@ -64,6 +68,91 @@ extension LabTests {
             #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
             #expect(try readAll(cri, veths: veths) == original)
             for p in cri.pods { #expect(try cri.podSysfsReadOnly(p)) }
+        }
+
+        /// With no --netns and no --iface, steertop finds containerd's pods (cni-*), names
+        /// them from the runtime (no API server) and steers their node-side veths by ifindex.
+        @Test func podsAreNamedFromTheRuntimeAndTheirVethsFoundByIfindex() throws {
+            let cri = try CRIPods(count: 2)
+            let state = TestState()
+            let status = try steertop(["status", "--json", "--runtime-endpoint", cri.socket], state: state)
+            #expect(status.status == 0, "\(status.stderr)")
+            #expect(!status.stderr.contains("pod names:"), "\(status.stderr)")
+            let files = try JSONValue.parse(status.stdout)["files"]?.array ?? []
+            for p in cri.pods {
+                let veth = try cri.hostVeth(p)
+                let podFiles = files.filter { $0["netns"]?.string == p.netns }
+                #expect(podFiles.count == 2, "rps_cpus and rps_flow_cnt of \(p.netns)'s eth0")
+                #expect(podFiles.allSatisfy { $0["pod"]?.string == "steer-test/\(p.name)" })
+                let vethFiles = files.filter { $0["path"]?.string?.hasPrefix("/sys/class/net/\(veth)/") == true }
+                #expect(vethFiles.count == 2, "the node-side veth \(veth) is steered by default")
+                #expect(vethFiles.allSatisfy { $0["vethOf"]?.string == "steer-test/\(p.name)" })
+            }
+            // The human table says the same.
+            let table = try steertop(["status", "--runtime-endpoint", cri.socket], state: state)
+            for p in cri.pods {
+                #expect(table.stdout.contains("\(p.netns) [steer-test/\(p.name)]"))
+                #expect(table.stdout.contains("(host) [veth of steer-test/\(p.name)]"))
+            }
+        }
+
+        /// containerd's socket elsewhere, or containerd stopped: one line, and the pods are
+        /// still steered by their namespace names.
+        @Test func noRuntimeIsOneLineAndSteeringGoesOn() throws {
+            let cri = try CRIPods(count: 1)
+            let state = TestState()
+            let pod = cri.pods[0]
+            let r = try steertop(["apply", "rps+", "--runtime-endpoint", "/run/steer-test-nothing/containerd.sock"], state: state)
+            #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n").filter { $0.contains("pod names:") }
+            #expect(lines == ["pod names: containerd's socket /run/steer-test-nothing/containerd.sock does not exist: is containerd running on this node? (--runtime-endpoint names another socket)"])
+            #expect(CPUSet(mask: try catInNetns(pod.netns, "/sys/class/net/eth0/queues/rx-0/rps_cpus"))?.isEmpty == false)
+            #expect(try cri.podSysfsReadOnly(pod))
+            let back = try steertop(["restore"], state: state)
+            #expect(back.status == 0, "\(back.stdout) \(back.stderr)")
+            #expect(CPUSet(mask: try catInNetns(pod.netns, "/sys/class/net/eth0/queues/rx-0/rps_cpus"))?.isEmpty == true)
+        }
+
+        /// A pod deleted between the plan and the writes: its files fail with one line each
+        /// naming the namespace, every other file is written, nothing goes unreported, and
+        /// restore puts back the rest.
+        @Test func aPodDeletedMidSwitchIsReportedAndTheRestApplied() throws {
+            let cri = try CRIPods(count: 2)
+            let (gone, kept) = (cri.pods[0], cri.pods[1])
+            let target = try LocalSteeringTarget(pods: [gone.netns, kept.netns])
+            let config = SteeringConfig(nodeIfaces: NamePatterns([try cri.hostVeth(kept)]))
+            let snapshot = Snapshot(taken: "test", target: target.summary,
+                                    files: SteerKit.Steering.state(target: target, config: config).values.compactMap { f, v in v.map { .init(file: f, value: $0) } })
+            let plan = SteerKit.Steering.plan(.rpsPlus, target: target, config: config)
+            try cri.remove(gone)
+            let result = SteerKit.Steering.apply(plan, target: target)
+            #expect(!result.ok)
+            let failed = result.writes.filter(\.outcome.isFailure)
+            #expect(!failed.isEmpty && failed.allSatisfy { $0.file.netns == gone.netns })
+            #expect(result.errors.allSatisfy { $0.contains(gone.netns) }, "\(result.errors)")
+            #expect(result.errors.contains { $0.contains("does not exist") }, "\(result.errors)")
+            #expect(result.writes.filter { $0.file.netns == kept.netns }.allSatisfy { !$0.outcome.isFailure && $0.verified })
+            #expect(CPUSet(mask: try catInNetns(kept.netns, "/sys/class/net/eth0/queues/rx-0/rps_cpus"))?.isEmpty == false)
+            #expect(try cri.podSysfsReadOnly(kept))
+
+            let back = SteerKit.Steering.restore(snapshot, target: target)
+            #expect(back.writes.filter { $0.file.netns == kept.netns }.allSatisfy { $0.verified })
+            #expect(CPUSet(mask: try catInNetns(kept.netns, "/sys/class/net/eth0/queues/rx-0/rps_cpus"))?.isEmpty == true)
+        }
+
+        /// A run that crashed (containerd killed, nothing taken down) leaves pods, namespaces
+        /// and mounts; the next run removes them before it starts.
+        @Test func aCrashedRunIsCleanedUpByTheNext() throws {
+            var first: CRIPods? = try CRIPods(count: 1)
+            let stale = first!.pods[0].netns, dir = first!.dir
+            first!.crash()
+            first = nil
+            #expect(LibC.access("/var/run/netns/\(stale)", F_OK), "the crashed run left its pod's namespace")
+            let second = try CRIPods(count: 1)
+            #expect(!LibC.access("/var/run/netns/\(stale)", F_OK))
+            #expect(!LibC.access(dir, F_OK))
+            #expect(!(try Command.check(["cat", "/proc/self/mountinfo"])).contains(dir))
+            #expect(second.pods.count == 1)
         }
     }
 }

@@ -120,6 +120,9 @@ public protocol SteeringTarget: AnyObject {
     var possibleCPUs: Int { get }
     /// Pod names by namespace, where known.
     var podNames: [String: String] { get }
+    /// The pod ("namespace/pod", or its netns name) behind each node interface that is a
+    /// pod's veth peer, where known (PodVeths).
+    var vethPods: [String: String] { get }
     /// Writes several files; returns the error of each one that failed, by index. Targets
     /// that reach files slowly (kubectl exec) write a pod's files in one go.
     func write(_ batch: [(SteeringFile, String)]) -> [Int: SteerError]
@@ -142,6 +145,8 @@ extension SteeringTarget {
     public func refresh() {}
 
     public func takeNotices() -> [String] { [] }
+
+    public var vethPods: [String: String] { [:] }
 }
 
 /// Namespaces on this machine: the host (or a named node namespace, like the lab's
@@ -154,6 +159,7 @@ public final class LocalSteeringTarget: SteeringTarget {
     public let netnsDirectory: String
     public let root: String
     public var podNames: [String: String]
+    public var vethPods: [String: String]
     private var views: [String: NetnsView] = [:]
     private var writers: [SteeringFile: KernelFile] = [:]
     private var readers: [SteeringFile: KernelFile] = [:]
@@ -163,7 +169,7 @@ public final class LocalSteeringTarget: SteeringTarget {
     private let label: String?
 
     public init(node: String = "", pods: [String] = [], netnsDirectory: String = "/var/run/netns", root: String = "/",
-                label: String? = nil, podNames: [String: String] = [:]) throws(SteerError) {
+                label: String? = nil, podNames: [String: String] = [:], vethPods: [String: String] = [:]) throws(SteerError) {
         if !node.isEmpty { try Names.checkNamespace(node) }
         for p in pods { try Names.checkPattern(p, kind: "namespace") }
         nodeNetns = node
@@ -172,6 +178,7 @@ public final class LocalSteeringTarget: SteeringTarget {
         self.root = root
         self.label = label
         self.podNames = podNames
+        self.vethPods = vethPods
         (onlineCPUs, possibleCPUs) = CPUList.machine(root: root)
         _ = try view(node)
     }

@@ -88,6 +88,7 @@ public enum LibC {
         public var size: Int64
         public var isDirectory: Bool
         public var isRegular: Bool
+        public var isSocket: Bool = false
         public var modified: Double
         public var links: UInt64
     }
@@ -96,6 +97,7 @@ public enum LibC {
         FileStatus(
             device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
             isDirectory: (st.st_mode & S_IFMT) == S_IFDIR, isRegular: (st.st_mode & S_IFMT) == S_IFREG,
+            isSocket: (st.st_mode & S_IFMT) == S_IFSOCK,
             modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9, links: UInt64(st.st_nlink))
     }
 

@@ -82,6 +82,8 @@ public struct DashboardState: Equatable, Sendable {
     public var showHelp = false
     /// netns name -> pod name, for the namespaces that are known to belong to a pod.
     public var podNames: [String: String] = [:]
+    /// netns name -> interface -> the pod it is the veth of ("namespace/pod").
+    public var vethPods: [String: [String: String]] = [:]
     /// Lines of a replayed recording that could not be parsed.
     public var malformedLines = 0
     /// The first CPU shown when not all fit (rounded down to the start of its row; the

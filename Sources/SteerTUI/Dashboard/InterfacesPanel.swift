@@ -187,6 +187,8 @@ enum InterfacesPanel {
             var spans: [Span]
             if let pod = ctx.state.podNames[iface.netns] {
                 spans = [Span(pod, p[.text]), Span(" " + iface.netns, p[.label])]
+            } else if let pod = ctx.state.vethPods[iface.netns]?[iface.name] {
+                spans = [Span(pod, p[.text]), Span(" " + (iface.netns.isEmpty ? "host" : iface.netns), p[.label])]
             } else if iface.netns.isEmpty {
                 spans = [Span("host", p[.label])]
             } else {
