@@ -5,6 +5,7 @@
                                       pod sandboxes; prints {"dir", "socket", "pods": [...]} as JSON
     kubelet.py pod DIR NAME [--host]  one more sandbox (--host: host network and PID, as a DaemonSet)
     kubelet.py container DIR POD NAME IMAGE [--privileged] [--mount HOST:CTR[:rshared]] -- ARGS
+    kubelet.py exec DIR CONTAINER -- ARGS   runs ARGS in a container (CRI ExecSync), with its output and exit code
     kubelet.py image DIR TARBALL      imports an OCI layout tarball into k8s.io
     kubelet.py rmpod DIR POD          stops and removes one sandbox
     kubelet.py down DIR               stops everything `up` started and removes the folder
@@ -181,7 +182,7 @@ def run_pod(d, name, host=False):
     return {"id": pod_id, "name": name, "namespace": POD_NAMESPACE, "netns": netns, "ip": ip, "pid": pid}
 
 
-def run_container(d, pod_id, name, image, args, privileged=False, mounts=()):
+def run_container(d, pod_id, name, image, args, privileged=False, mounts=(), env=()):
     conf_hex = json.load(open(f"{d}/pod-{pod_id}.json"))["config"]
     pod_conf = cri.PodSandboxConfig.FromString(bytes.fromhex(conf_hex))
     host = pod_conf.linux.security_context.namespace_options.network == cri.NODE
@@ -194,6 +195,7 @@ def run_container(d, pod_id, name, image, args, privileged=False, mounts=()):
     conf = cri.ContainerConfig(
         metadata=cri.ContainerMetadata(name=name, attempt=0), image=cri.ImageSpec(image=image),
         command=args[:1], args=args[1:], log_path=f"{name}.log", mounts=ms,
+        envs=[cri.KeyValue(key=e.split("=", 1)[0], value=e.split("=", 1)[1]) for e in env],
         labels={"io.kubernetes.container.name": name},
         linux=cri.LinuxContainerConfig(security_context=cri.LinuxContainerSecurityContext(
             privileged=privileged, namespace_options=cri.NamespaceOption(network=mode, pid=mode, ipc=mode))))
@@ -201,6 +203,13 @@ def run_container(d, pod_id, name, image, args, privileged=False, mounts=()):
     cid = s.CreateContainer(cri.CreateContainerRequest(pod_sandbox_id=pod_id, config=conf, sandbox_config=pod_conf), timeout=120).container_id
     s.StartContainer(cri.StartContainerRequest(container_id=cid), timeout=120)
     return {"id": cid, "log": f"{pod_conf.log_directory}/{name}.log"}
+
+
+def exec_sync(d, cid, args):
+    r = stub(d).ExecSync(cri.ExecSyncRequest(container_id=cid, cmd=args, timeout=120), timeout=150)
+    sys.stdout.buffer.write(r.stdout)
+    sys.stderr.buffer.write(r.stderr)
+    return r.exit_code
 
 
 def remove_pod(d, pod_id):
@@ -273,8 +282,20 @@ def clean():
         down(d)
 
 
+def shared_netns_dir():
+    """/run/netns as a shared mount, as on a node (systemd makes / shared) and as
+    `ip netns add` leaves it: a DaemonSet's HostToContainer mount of it needs that."""
+    os.makedirs("/run/netns", exist_ok=True)
+    prop = subprocess.run(["findmnt", "-n", "-o", "PROPAGATION", "--mountpoint", "/run/netns"], capture_output=True, text=True)
+    if prop.returncode != 0:
+        subprocess.run(["mount", "--bind", "/run/netns", "/run/netns"], check=True)
+    if "shared" not in prop.stdout:
+        subprocess.run(["mount", "--make-shared", "/run/netns"], check=True)
+
+
 def up(n, prefix):
     clean()
+    shared_netns_dir()
     d = tempfile.mkdtemp(prefix="steer-cri-", dir="/tmp")
     try:
         open(f"{d}/config.toml", "w").write(config(d))
@@ -297,7 +318,9 @@ def main():
     q = sub.add_parser("pod"); q.add_argument("dir"); q.add_argument("name"); q.add_argument("--host", action="store_true")
     c = sub.add_parser("container"); c.add_argument("dir"); c.add_argument("pod"); c.add_argument("name"); c.add_argument("image")
     c.add_argument("--privileged", action="store_true"); c.add_argument("--mount", action="append", default=[])
+    c.add_argument("--env", action="append", default=[])
     c.add_argument("args", nargs="+")
+    x = sub.add_parser("exec"); x.add_argument("dir"); x.add_argument("container"); x.add_argument("args", nargs="+")
     i = sub.add_parser("image"); i.add_argument("dir"); i.add_argument("tarball")
     r = sub.add_parser("rmpod"); r.add_argument("dir"); r.add_argument("pod")
     w = sub.add_parser("down"); w.add_argument("dir")
@@ -309,7 +332,9 @@ def main():
         elif a.cmd == "pod":
             print(json.dumps(run_pod(a.dir, a.name, a.host)))
         elif a.cmd == "container":
-            print(json.dumps(run_container(a.dir, a.pod, a.name, a.image, a.args, a.privileged, a.mount)))
+            print(json.dumps(run_container(a.dir, a.pod, a.name, a.image, a.args, a.privileged, a.mount, a.env)))
+        elif a.cmd == "exec":
+            sys.exit(exec_sync(a.dir, a.container, a.args))
         elif a.cmd == "image":
             ctr(a.dir, "images", "import", a.tarball)
         elif a.cmd == "rmpod":
