@@ -108,6 +108,22 @@ extension LabTests {
             #expect(lines == ["pod names: containerd's socket /run/steer-test-nothing/containerd.sock does not exist: is containerd running on this node? (--runtime-endpoint names another socket)"])
             #expect(CPUSet(mask: try catInNetns(pod.netns, "/sys/class/net/eth0/queues/rx-0/rps_cpus"))?.isEmpty == false)
             #expect(try cri.podSysfsReadOnly(pod))
+            // A socket nobody listens on (containerd stopped, its socket file left behind).
+            let dead = TemporaryDirectory()
+            try Command.check(["python3", "-c", "import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])", dead.path + "/containerd.sock"])
+            let stopped = try steertop(["status", "--runtime-endpoint", dead.path + "/containerd.sock"], state: state)
+            #expect(stopped.status == 0, "\(stopped.stderr)")
+            #expect(stopped.stderr.split(separator: "\n").filter { $0.contains("pod names:") }
+                    == ["pod names: containerd does not answer on \(dead.path)/containerd.sock (connection refused): is it running? start it, or name its socket with --runtime-endpoint"])
+
+            // No ctr on PATH (a node image without containerd's client): one line too.
+            let noCtr = try Command.run([steertopBinary, "status", "--runtime-endpoint", cri.socket],
+                                        environment: state.environment.filter { !$0.hasPrefix("PATH=") } + ["PATH=/nonexistent"])
+            #expect(noCtr.status == 0, "\(noCtr.stderr)")
+            #expect(noCtr.stderr.split(separator: "\n").filter { $0.contains("pod names:") }
+                    == ["pod names: ctr (containerd's client) is not installed: pods are shown by their netns names; install containerd's ctr or name pods with --pods-selector"])
+            #expect(noCtr.stdout.contains(pod.netns))
+
             let back = try steertop(["restore"], state: state)
             #expect(back.status == 0, "\(back.stdout) \(back.stderr)")
             #expect(CPUSet(mask: try catInNetns(pod.netns, "/sys/class/net/eth0/queues/rx-0/rps_cpus"))?.isEmpty == true)

@@ -80,8 +80,9 @@ public enum ContainerRuntime {
         let r = try Command.run(argv, timeout: timeout)
         guard r.status == 0 else {
             let last = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
-            if last.contains("connection refused") || last.contains("context deadline exceeded") || last.contains("no such file") {
-                throw .notFound("containerd does not answer on \(socket) (is it running? \(last.trimmingCharacters()))")
+            for (said, reason) in [("connection refused", "connection refused"), ("deadline exceeded", "no answer in time"),
+                                   ("permission denied", "permission denied")] where last.contains(said) {
+                throw .notFound("containerd does not answer on \(socket) (\(reason)): is it running? start it, or name its socket with --runtime-endpoint")
             }
             throw .commandFailed(command: Array(argv.prefix(7)), status: r.status, output: r.stderr)
         }
