@@ -39,12 +39,19 @@ def libraries(binary):
     return paths
 
 
-def layer(files):
-    """A gzipped tar of (host path, image path) pairs, with their parent directories; the
-    uncompressed tar's digest is the config's diff_id."""
+def layer(files, dirs=()):
+    """A gzipped tar of (host path, image path) pairs, with their parent directories, and
+    empty directories `dirs` (mode 1777 for /tmp); the uncompressed tar's digest is the
+    config's diff_id."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         made = set()
+        for d in sorted(dirs):
+            info = tarfile.TarInfo(d.strip("/"))
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o1777 if d.strip("/") == "tmp" else 0o755
+            tar.addfile(info)
+            made.add(d.strip("/"))
         for src, dst in sorted(files, key=lambda f: f[1]):
             dst = dst.lstrip("/")
             parts = dst.split("/")[:-1]
@@ -68,7 +75,7 @@ def layer(files):
     return zipped, "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def build(name, files, entrypoint, cmd, out):
+def build(name, files, entrypoint, cmd, out, dirs=()):
     blobs = {}
 
     def blob(data):
@@ -76,7 +83,7 @@ def build(name, files, entrypoint, cmd, out):
         blobs[digest] = data
         return {"digest": digest, "size": len(data)}
 
-    zipped, diff_id = layer(files)
+    zipped, diff_id = layer(files, dirs)
     layer_desc = dict(blob(zipped), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
     config = {
         "architecture": ARCH, "os": "linux",
@@ -111,6 +118,7 @@ def main():
     p.add_argument("--out", required=True, help="the OCI layout tarball to write")
     p.add_argument("--file", action="append", default=[], help="HOST[:IMAGE] path (IMAGE defaults to HOST)")
     p.add_argument("--libs-of", action="append", default=[], help="also add the shared libraries this binary links")
+    p.add_argument("--dir", action="append", default=[], help="an empty directory in the image (e.g. /tmp)")
     p.add_argument("--entrypoint", action="append", default=[])
     p.add_argument("--cmd", action="append", default=[])
     a = p.parse_args()
@@ -127,7 +135,7 @@ def main():
         if dst not in seen:
             seen.add(dst)
             unique.append((src, dst))
-    build(a.name, unique, a.entrypoint or None, a.cmd or None, a.out)
+    build(a.name, unique, a.entrypoint or None, a.cmd or None, a.out, a.dir)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
     kubelet.py pod DIR NAME [--host]  one more sandbox (--host: host network and PID, as a DaemonSet)
     kubelet.py container DIR POD NAME IMAGE [--privileged] [--mount HOST:CTR[:rshared]] -- ARGS
     kubelet.py exec DIR CONTAINER -- ARGS   runs ARGS in a container (CRI ExecSync), with its output and exit code
+    kubelet.py wait DIR CONTAINER      waits (up to 120 s) until the container exits; prints its exit code
+    kubelet.py iperf3-image DIR        builds steer.test/iperf3:1 from this host's iperf3 and its libraries, imports it
     kubelet.py image DIR TARBALL      imports an OCI layout tarball into k8s.io
     kubelet.py rmpod DIR POD          stops and removes one sandbox
     kubelet.py down DIR               stops everything `up` started and removes the folder
@@ -212,6 +214,31 @@ def exec_sync(d, cid, args):
     return r.exit_code
 
 
+def wait_exit(d, cid, seconds=120):
+    s = stub(d)
+    status = {}
+
+    def exited():
+        st = s.ContainerStatus(cri.ContainerStatusRequest(container_id=cid), timeout=30).status
+        status["code"] = st.exit_code
+        return st.state == cri.CONTAINER_EXITED
+    wait_until(f"container {cid[:12]} to exit", exited, seconds)
+    return status["code"]
+
+
+IPERF3_IMAGE = "steer.test/iperf3:1"
+
+
+def iperf3_image(d):
+    """iperf3 as a container image: this host's binary and the libraries ldd lists."""
+    binary = shutil.which("iperf3")
+    if not binary:
+        raise SystemExit("kubelet.py: iperf3 is not installed (apt-get install iperf3)")
+    files = [(binary, "/usr/bin/iperf3")] + [(lib, lib) for lib in oci_image.libraries(binary)]
+    oci_image.build(IPERF3_IMAGE, files, ["/usr/bin/iperf3"], None, f"{d}/iperf3.tar", dirs=["/tmp"])
+    ctr(d, "images", "import", f"{d}/iperf3.tar")
+
+
 def remove_pod(d, pod_id):
     s = stub(d)
     s.StopPodSandbox(cri.StopPodSandboxRequest(pod_sandbox_id=pod_id), timeout=120)
@@ -321,6 +348,8 @@ def main():
     c.add_argument("--env", action="append", default=[])
     c.add_argument("args", nargs="+")
     x = sub.add_parser("exec"); x.add_argument("dir"); x.add_argument("container"); x.add_argument("args", nargs="+")
+    t = sub.add_parser("wait"); t.add_argument("dir"); t.add_argument("container")
+    f = sub.add_parser("iperf3-image"); f.add_argument("dir")
     i = sub.add_parser("image"); i.add_argument("dir"); i.add_argument("tarball")
     r = sub.add_parser("rmpod"); r.add_argument("dir"); r.add_argument("pod")
     w = sub.add_parser("down"); w.add_argument("dir")
@@ -333,6 +362,10 @@ def main():
             print(json.dumps(run_pod(a.dir, a.name, a.host)))
         elif a.cmd == "container":
             print(json.dumps(run_container(a.dir, a.pod, a.name, a.image, a.args, a.privileged, a.mount, a.env)))
+        elif a.cmd == "wait":
+            print(wait_exit(a.dir, a.container))
+        elif a.cmd == "iperf3-image":
+            iperf3_image(a.dir)
         elif a.cmd == "exec":
             sys.exit(exec_sync(a.dir, a.container, a.args))
         elif a.cmd == "image":
