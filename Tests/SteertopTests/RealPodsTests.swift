@@ -96,6 +96,26 @@ extension LabTests {
             }
         }
 
+        /// The dashboard names containerd's pods and their node veths, and names a pod made
+        /// while it runs (the names are looked up again when the set of namespaces changes).
+        @Test func theDashboardNamesPodsAndTheirVethsAndNewPods() throws {
+            let cri = try CRIPods(count: 2)
+            let state = TestState()
+            let work = TemporaryDirectory()
+            let live = try TmuxPane(width: 160, height: 40, command: [steertopBinary, "--host", "--runtime-endpoint", cri.socket],
+                                    environment: state.environment.filter { $0.hasPrefix("STEERTOP_") || $0.hasPrefix("PATH=") }
+                                        + ["TERM=xterm-256color", "LANG=C.UTF-8"],
+                                    directory: work.path)
+            for p in cri.pods {
+                #expect(live.waitFor("steer-test/\(p.name) cni-", seconds: 20), "the pod's own row:\n\(live.text)")
+                #expect(live.waitFor("steer-test/\(p.name) host", seconds: 5), "its node veth's row:\n\(live.text)")
+            }
+            try cri.kubelet(["pod", "pod3"])
+            #expect(live.waitFor("steer-test/pod3 cni-", seconds: 30), "a pod made later is named:\n\(live.text)")
+            #expect(live.waitFor("steer-test/pod3 host", seconds: 5), "and its veth:\n\(live.text)")
+            live.send("q")
+        }
+
         /// containerd's socket elsewhere, or containerd stopped: one line, and the pods are
         /// still steered by their namespace names.
         @Test func noRuntimeIsOneLineAndSteeringGoesOn() throws {
