@@ -116,6 +116,35 @@ extension LabTests {
             live.send("q")
         }
 
+        /// The host's own sysfs superblock read-only (as in a VM or a container that mounted
+        /// it so): steered all the same, and read-only again afterwards.
+        @Test func aReadOnlyHostSysfsIsSteeredAndPutBack() throws {
+            func hostSuperblockReadOnly() throws -> Bool {
+                let info = try Command.check(["cat", "/proc/self/mountinfo"])
+                let line = try #require(info.split(separator: "\n").first { $0.split(separator: " ")[4] == "/sys" })
+                return line.split(separator: " ").last!.split(separator: ",").contains("ro")
+            }
+            func remount(_ how: String) throws {
+                // In a private mount namespace: the superblock changes, nobody's mount table does.
+                try Command.check(["unshare", "-m", "--propagation", "private", "mount", "-o", "remount,\(how)", "/sys"])
+            }
+            let wasReadOnly = try hostSuperblockReadOnly()
+            try remount("ro")
+            defer { if !wasReadOnly { try? remount("rw") } }
+            #expect(try hostSuperblockReadOnly())
+            let state = TestState()
+            let before = try catInNetns("", "/sys/class/net/lo/queues/rx-0/rps_cpus")
+            let online = CPUSet(list: try catInNetns("", "/sys/devices/system/cpu/online"))!
+            let r = try steertop(["apply", "rps", "--host", "--iface", "lo"], state: state)
+            #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+            #expect(CPUSet(mask: try catInNetns("", "/sys/class/net/lo/queues/rx-0/rps_cpus")) == online)
+            #expect(try hostSuperblockReadOnly(), "the host's sysfs is read-only again, as it was")
+            let back = try steertop(["restore", "--host", "--iface", "lo"], state: state)
+            #expect(back.status == 0, "\(back.stdout) \(back.stderr)")
+            #expect(try catInNetns("", "/sys/class/net/lo/queues/rx-0/rps_cpus") == before)
+            #expect(try hostSuperblockReadOnly())
+        }
+
         /// containerd's socket elsewhere, or containerd stopped: one line, and the pods are
         /// still steered by their namespace names.
         @Test func noRuntimeIsOneLineAndSteeringGoesOn() throws {
