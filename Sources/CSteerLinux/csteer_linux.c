@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <sys/statvfs.h>
 
 int csteer_setns_net(int fd) {
     return setns(fd, CLONE_NEWNET);
@@ -33,6 +34,28 @@ int csteer_sysfs_mount_fd(void) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+int csteer_sysfs_reconfigure(int mountfd, int readonly) {
+#if defined(SYS_fspick) && defined(SYS_fsconfig)
+    int fc = (int)syscall(SYS_fspick, mountfd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+    if (fc < 0) return -1;
+    int rc = (int)syscall(SYS_fsconfig, fc, FSCONFIG_SET_FLAG, readonly ? "ro" : "rw", NULL, 0);
+    if (rc == 0) rc = (int)syscall(SYS_fsconfig, fc, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0);
+    int saved = errno;
+    close(fc);
+    errno = saved;
+    return rc == 0 ? 0 : -1;
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int csteer_fd_readonly(int fd) {
+    struct statvfs st;
+    if (fstatvfs(fd, &st) != 0) return -1;
+    return (st.f_flag & ST_RDONLY) ? 1 : 0;
 }
 
 int csteer_spawnattr_detached(posix_spawnattr_t *attr, int setsid) {

@@ -25,6 +25,8 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "stats-gen", usage: StatsGen.usage, run: StatsGen.main),
     Benchmark(name: "switch", usage: "[ROUNDS]    mode switches round-robin on the lab, applied and verified",
               run: switchModes),
+    Benchmark(name: "switch-pods", usage: "[ROUNDS]    mode switches on containerd's cni-* pods and their veths beside the lab's",
+              run: switchPods),
 ]
 
 func printError(_ message: String) {

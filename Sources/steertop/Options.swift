@@ -20,6 +20,9 @@ struct TargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where named network namespaces are.", valueName: "dir"))
     var netnsDir: String = "/var/run/netns"
 
+    @Option(help: ArgumentHelp("containerd's socket, where pod names come from (ctr -n k8s.io).", valueName: "socket"))
+    var runtimeEndpoint: String = ContainerRuntime.defaultSocket
+
     @Flag(help: "This host even when the lab is up.")
     var host = false
 
@@ -45,7 +48,13 @@ struct TargetOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.description)
         }
+        guard runtimeEndpoint.hasPrefix("/"), !runtimeEndpoint.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+            throw ValidationError("--runtime-endpoint must be an absolute path to containerd's socket (e.g. \(ContainerRuntime.defaultSocket))")
+        }
     }
+
+    /// The network namespaces containerd's CRI plugin makes for pods.
+    static let runtimePods = "cni-*"
 
     var isDefault: Bool {
         iface == nil && netns == nil && nodeNetns == nil && podIface == nil && !host && podsSelector == nil
@@ -65,22 +74,29 @@ struct TargetOptions: ParsableArguments {
         }
         let ifaces = try iface.map { try Names.patterns($0, kind: "interface") }
         let podIfaces = NamePatterns(try podIface.map { try Names.patterns($0, kind: "interface") } ?? [])
-        let pods = try netns.map { try Names.patterns($0, kind: "namespace") } ?? []
+        var pods = try netns.map { try Names.patterns($0, kind: "namespace") } ?? []
+        // On a containerd node, its pods by default (the name containerd gives their namespaces).
+        if netns == nil, let found = try? NetnsView.namespaces(matching: [Self.runtimePods], directory: netnsDir).get(), !found.isEmpty {
+            pods = [Self.runtimePods]
+        }
         let node = nodeNetns ?? ""
         let watch = WatchTargets(node: node, nodeIfaces: NamePatterns(ifaces ?? []), pods: pods,
                                  podIfaces: podIfaces, netnsDirectory: netnsDir)
-        let steering = SteeringConfig(nodeIfaces: ifaces.map(NamePatterns.init) ?? SteeringConfig.defaultNodeIfaces,
-                                      podIfaces: podIfaces)
+        // Pod names from the runtime (else kubectl) and the pods' node-side veths, whatever
+        // the CNI named them: steered with the node's interfaces unless --iface says otherwise.
+        let present = pods.isEmpty ? [] : (try? NetnsView.namespaces(matching: pods, directory: netnsDir).get()) ?? []
+        let directory = PodDirectory.lookUp(node: node, pods: present, netnsDirectory: netnsDir, socket: runtimeEndpoint)
+        if let problem = directory.problem, !quiet { note("pod names: \(problem)") }
+        let nodeIfaces = ifaces.map(NamePatterns.init)
+            ?? NamePatterns(SteeringConfig.defaultNodeIfaces.patterns + directory.veths.keys.sorted(by: naturalOrder))
+        let steering = SteeringConfig(nodeIfaces: nodeIfaces, podIfaces: podIfaces)
         let where_ = node.isEmpty ? "this host" : "netns \(node)"
-        // Pod names beside namespaces, when kubectl can tell.
-        var names: [String: String] = [:]
-        if !pods.isEmpty, Command.exists("kubectl") {
-            let present = (try? NetnsView.namespaces(matching: pods, directory: netnsDir).get()) ?? []
-            names = PodNames.resolve(netns: present)
-        }
+        var vethPods: [String: String] = [:]
+        for iface in directory.veths.keys { vethPods[iface] = directory.pod(ofNodeInterface: iface) }
         return ResolvedTarget(watch: watch, steering: steering, isLab: false,
                               summary: pods.isEmpty ? where_ : "\(where_) and pods \(pods.joined(separator: ","))",
-                              podNames: names, podsSelector: podsSelector, podsNamespace: podsNamespace,
+                              podNames: directory.names, vethPods: vethPods, runtimeEndpoint: runtimeEndpoint,
+                              podsSelector: podsSelector, podsNamespace: podsNamespace,
                               podsNode: podsNode ?? LibC.hostName())
     }
 }
@@ -92,6 +108,9 @@ struct ResolvedTarget {
     var isLab: Bool
     var summary: String
     var podNames: [String: String]
+    /// Node interface → the pod behind it ("namespace/pod" or its netns name).
+    var vethPods: [String: String] = [:]
+    var runtimeEndpoint: String = ContainerRuntime.defaultSocket
     var podsSelector: String? = nil
     var podsNamespace: String? = nil
     var podsNode: String? = nil
@@ -100,7 +119,7 @@ struct ResolvedTarget {
     /// selector is given.
     func steeringTarget() throws -> SteeringTarget {
         let local = try LocalSteeringTarget(node: watch.node, pods: watch.pods, netnsDirectory: watch.netnsDirectory,
-                                            label: summary, podNames: podNames)
+                                            label: summary, podNames: podNames, vethPods: vethPods)
         guard let podsSelector else { return local }
         return try KubectlSteeringTarget(node: local, selector: podsSelector, namespace: podsNamespace, kubeNode: podsNode)
     }

@@ -148,11 +148,20 @@ enum PlanText {
         return n
     }
 
+    /// The namespace of a file with its pod: the pod's own, or for a node interface that is
+    /// a pod's veth, that pod's.
+    static func netnsLabel(_ f: SteeringFile, _ target: SteeringTarget) -> String {
+        if !f.isPod, let iface = f.iface, let pod = target.vethPods[iface] {
+            return "\(f.netns.isEmpty ? "(host)" : f.netns) [veth of \(pod)]"
+        }
+        return netnsLabel(f.netns, target.podNames)
+    }
+
     static func plan(_ plan: SteeringPlan, target: SteeringTarget) -> String {
         var rows: [[String]] = [["NETNS", "FILE", "BEFORE", "", "AFTER", ""]]
         for w in plan.writes {
             let after = value(w.after, w.file.knob) + (w.expected != w.after && w.file.knob != .rpsCPUs ? " (kernel: \(w.expected))" : "")
-            rows.append([netnsLabel(w.file.netns, target.podNames), w.file.path, value(w.before, w.file.knob), "→", after,
+            rows.append([netnsLabel(w.file, target), w.file.path, value(w.before, w.file.knob), "→", after,
                          w.changes ? "" : "unchanged"])
         }
         var text = "plan: \(plan.mode) on \(target.summary) (\(plan.changes.count) of \(plan.writes.count) files change)\n"
@@ -193,7 +202,7 @@ enum PlanText {
 
     static func status(_ values: [(SteeringFile, String?)], detected: DetectedMode, target: SteeringTarget, problems: [String]) -> String {
         var rows: [[String]] = [["NETNS", "FILE", "VALUE"]]
-        for (f, v) in values { rows.append([netnsLabel(f.netns, target.podNames), f.path, value(v, f.knob)]) }
+        for (f, v) in values { rows.append([netnsLabel(f, target), f.path, value(v, f.knob)]) }
         var text = "mode: \(detected.name) (\(detected.detail)) on \(target.summary)\n" + table(rows)
         for p in problems { text += "problem: \(p)\n" }
         return text
@@ -211,6 +220,7 @@ enum PlanText {
             out.beginObject()
             out.key("netns"); out.string(f.netns)
             if let pod = target.podNames[f.netns] { out.key("pod"); out.string(pod) }
+            if !f.isPod, let iface = f.iface, let pod = target.vethPods[iface] { out.key("vethOf"); out.string(pod) }
             out.key("path"); out.string(f.path)
             out.key("value"); out.stringOrNull(v)
             if f.knob == .rpsCPUs { out.key("cpus"); out.stringOrNull(v.flatMap { CPUSet(mask: $0)?.list }) }

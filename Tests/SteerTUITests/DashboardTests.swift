@@ -663,6 +663,19 @@ import SteerKit
         #expect(b.line(11).hasPrefix("ns?[31m?    "))
         #expect(b.lines.allSatisfy { $0.unicodeScalars.count == 120 })
     }
+
+    /// A node veth matched to its pod by ifindex shows the pod's name, then where it is.
+    @Test func aPodsNodeVethShowsThePodsName() {
+        var st = Samples.state(cpus: 2, pods: 1, streams: 0)
+        st.sample!.ifaces.insert(InterfaceSample(name: "veth04f8a26a", netns: "", rxBps: 5e9, rxPps: 400_000,
+                                                 queues: [QueueState(queue: 0, rpsCPUs: "3", rpsFlowCount: 0)]), at: 1)
+        st.vethPods = ["": ["veth04f8a26a": "steer-test/pod1"]]
+        var b = Samples.marked(120, 24)
+        DashboardView.render(st, theme: .builtin, glyphs: .unicode, into: &b)
+        let row = b.lines.first { $0.contains("veth04f8a26a") }
+        #expect(row?.hasPrefix("steer-test/pod1 host ") == true, "\(row ?? "no veth row")")
+        #expect(b.lines.contains { $0.hasPrefix("host ") && $0.contains(" eth1 ") }, "an interface that is no pod's veth stays the host's")
+    }
 }
 
 @Suite struct DashboardRendererTests {

@@ -125,11 +125,14 @@ extension LabTests {
     /// inside the serialized lab suite, so that it never runs beside a test that sets it.
     @Suite struct ReadOnlySysfs {
         @Test func readOnlySysfs() throws {
-            // A container without privileges: /sys mounted read-only. The script is the test's
-            // own; the tool never runs a shell.
+            // A container without privileges: /sys mounted read-only (the mount's flag: a bind
+            // remount, which leaves the superblock alone; `remount,ro` alone would turn the
+            // host's sysfs superblock read-only for everyone) and no CAP_SYS_ADMIN, so nothing
+            // can make it writable. The script is the test's own; the tool never runs a shell.
             let state = TestState()
             let r = try Command.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                                     "mount -o remount,ro /sys && exec \"$0\" apply rps --host --iface lo", steertopBinary],
+                                     "mount -o remount,bind,ro /sys && exec setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \"$0\" apply rps --host --iface lo",
+                                     steertopBinary],
                                     environment: state.environment)
             #expect(r.status != 0)
             #expect(r.stdout.contains("FAILED to apply rps"), "\(r.stdout)")

@@ -15,6 +15,17 @@ int csteer_setns_net(int fd);
 /// whose class/net shows the namespace's interfaces, or -1 with errno set.
 int csteer_sysfs_mount_fd(void);
 
+/// Makes the superblock of the mount `mountfd` (a sysfs mount's root) read-only or writable:
+/// fspick(FSPICK_EMPTY_PATH) + fsconfig(FSCONFIG_SET_FLAG "ro"/"rw") +
+/// fsconfig(FSCONFIG_CMD_RECONFIGURE), as `mount -o remount,rw` does to the superblock.
+/// Every mount of that superblock sees the change; a mount's own read-only flag stays.
+/// 0, or -1 with errno set (EBUSY: a file of it is still open for writing).
+int csteer_sysfs_reconfigure(int mountfd, int readonly);
+
+/// Whether the file system of `fd` is read-only for writes through this mount (fstatvfs
+/// ST_RDONLY: the mount's flag or its superblock's): 1, 0, or -1 with errno set.
+int csteer_fd_readonly(int fd);
+
 /// POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF for a child
 /// that starts a new session with default signal handling and an empty mask.
 int csteer_spawnattr_detached(posix_spawnattr_t *attr, int setsid);

@@ -62,6 +62,11 @@ public final class NetnsView {
     public let name: String
     /// A directory descriptor of a sysfs instance for this namespace.
     public let sysfs: Int32
+    /// Whether `sysfs` is a detached mount of steertop's own (fsmount), with no read-only
+    /// flag of its own: then a read-only `sysfs` means a read-only superblock, which
+    /// steertop may make writable for a switch. A path opened instead (/sys without
+    /// privileges, a fixtures folder) may be read-only as a mount: that is left alone.
+    public let detachedMount: Bool
     let netDev: KernelFile
     private let identity: (device: UInt64, inode: UInt64)?
     private let netnsPath: String?
@@ -70,9 +75,17 @@ public final class NetnsView {
     public init(hostRoot root: String = "/") throws(SteerError) {
         name = ""
         let sysPath = Self.join(root, "sys")
-        switch LibC.open(sysPath, O_RDONLY | O_DIRECTORY) {
-        case .success(let fd): sysfs = fd
-        case .failure(let e): throw SteerError.open(path: sysPath, errno: e)
+        if root == "/", case .success(let fd) = LibC.sysfsMountForCurrentNamespace() {
+            // The process's own namespace through a detached mount (root): the same view
+            // as /sys, without the flags of however /sys happens to be mounted here.
+            sysfs = fd
+            detachedMount = true
+        } else {
+            switch LibC.open(sysPath, O_RDONLY | O_DIRECTORY) {
+            case .success(let fd): sysfs = fd
+            case .failure(let e): throw SteerError.open(path: sysPath, errno: e)
+            }
+            detachedMount = false
         }
         do {
             netDev = try KernelFile(Self.join(root, "proc/net/dev"))
@@ -113,6 +126,7 @@ public final class NetnsView {
         case .success(.success(let pair)): fds = pair
         }
         sysfs = fds.0
+        detachedMount = true
         netDev = KernelFile(adopting: fds.1, displayPath: "/proc/net/dev in netns \(name)")
         identity = (st.device, st.inode)
         netnsPath = path
@@ -126,6 +140,20 @@ public final class NetnsView {
         guard let identity, let netnsPath else { return true }
         guard case .success(let st) = LibC.stat(netnsPath) else { return false }
         return st.device == identity.device && st.inode == identity.inode
+    }
+
+    /// Whether this namespace's sysfs superblock is read-only. A namespace has one sysfs
+    /// superblock, so when runc mounts a pod's /sys read-only every later mount of that
+    /// namespace's sysfs, steertop's detached one too, is read-only (docs/netns.md).
+    public var sysfsReadOnly: Bool { detachedMount && LibC.isReadOnlyFileSystem(sysfs) }
+
+    /// Makes the namespace's sysfs superblock writable or read-only again (fspick +
+    /// fsconfig reconfigure on steertop's own mount, as `mount -o remount,rw` would).
+    /// Putting it back read-only fails with EBUSY while a file of it is open for writing.
+    public func setSysfsReadOnly(_ readOnly: Bool) throws(SteerError) {
+        if case .failure(let e) = LibC.reconfigureSuperblock(sysfs, readOnly: readOnly) {
+            throw SteerError.superblock(netns: name, readOnly: readOnly, errno: e)
+        }
     }
 
     /// Where a file of this namespace's sysfs is, for messages.

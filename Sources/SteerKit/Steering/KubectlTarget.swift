@@ -111,6 +111,10 @@ public final class KubectlSteeringTarget: SteeringTarget {
         refreshPods()
     }
 
+    public func takeNotices() -> [String] { node.takeNotices() }
+
+    public var vethPods: [String: String] { node.vethPods }
+
     private func refreshPods() {
         for pod in pods {
             guard let out = try? exec(pod, script: Kubectl.listScript) else { continue }

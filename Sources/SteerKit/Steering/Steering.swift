@@ -159,7 +159,7 @@ public enum Steering {
     /// exactly which took effect and which did not.
     public static func apply(_ plan: SteeringPlan, target: SteeringTarget) -> SteeringResult {
         var result = execute(plan.writes, problems: plan.problems, label: plan.mode.rawValue, target: target)
-        result.warnings = plan.warnings
+        result.warnings = plan.warnings + result.warnings
         return result
     }
 
@@ -189,6 +189,7 @@ public enum Steering {
                 out[i].outcome = .written
             }
         }
+        let notices = target.takeNotices()
         target.refresh()
         for i in out.indices {
             let w = writes[i]
@@ -205,7 +206,9 @@ public enum Steering {
                 if !failed { errors.append(error.description) }
             }
         }
-        return SteeringResult(mode: label, writes: out, errors: errors, seconds: LibC.monotonic() - start)
+        var result = SteeringResult(mode: label, writes: out, errors: errors, seconds: LibC.monotonic() - start)
+        result.warnings = notices
+        return result
     }
 
     /// The current value of every file the config covers.

@@ -120,11 +120,17 @@ public protocol SteeringTarget: AnyObject {
     var possibleCPUs: Int { get }
     /// Pod names by namespace, where known.
     var podNames: [String: String] { get }
+    /// The pod ("namespace/pod", or its netns name) behind each node interface that is a
+    /// pod's veth peer, where known (PodVeths).
+    var vethPods: [String: String] { get }
     /// Writes several files; returns the error of each one that failed, by index. Targets
     /// that reach files slowly (kubectl exec) write a pod's files in one go.
     func write(_ batch: [(SteeringFile, String)]) -> [Int: SteerError]
     /// Forgets cached values, so that reads after writes see the kernel's.
     func refresh()
+    /// What the last `write` did besides writing that the user should know (a read-only
+    /// sysfs that could not be put back), once: the list is emptied.
+    func takeNotices() -> [String]
 }
 
 extension SteeringTarget {
@@ -137,6 +143,10 @@ extension SteeringTarget {
     }
 
     public func refresh() {}
+
+    public func takeNotices() -> [String] { [] }
+
+    public var vethPods: [String: String] { [:] }
 }
 
 /// Namespaces on this machine: the host (or a named node namespace, like the lab's
@@ -149,15 +159,17 @@ public final class LocalSteeringTarget: SteeringTarget {
     public let netnsDirectory: String
     public let root: String
     public var podNames: [String: String]
+    public var vethPods: [String: String]
     private var views: [String: NetnsView] = [:]
     private var writers: [SteeringFile: KernelFile] = [:]
     private var readers: [SteeringFile: KernelFile] = [:]
+    private var notices: [String] = []
     public let onlineCPUs: CPUSet
     public let possibleCPUs: Int
     private let label: String?
 
     public init(node: String = "", pods: [String] = [], netnsDirectory: String = "/var/run/netns", root: String = "/",
-                label: String? = nil, podNames: [String: String] = [:]) throws(SteerError) {
+                label: String? = nil, podNames: [String: String] = [:], vethPods: [String: String] = [:]) throws(SteerError) {
         if !node.isEmpty { try Names.checkNamespace(node) }
         for p in pods { try Names.checkPattern(p, kind: "namespace") }
         nodeNetns = node
@@ -166,6 +178,7 @@ public final class LocalSteeringTarget: SteeringTarget {
         self.root = root
         self.label = label
         self.podNames = podNames
+        self.vethPods = vethPods
         (onlineCPUs, possibleCPUs) = CPUList.machine(root: root)
         _ = try view(node)
     }
@@ -242,12 +255,61 @@ public final class LocalSteeringTarget: SteeringTarget {
     }
 
     public func write(_ file: SteeringFile, _ value: String) throws(SteerError) {
-        if file.knob == .sockFlowEntries {
-            let path = NetnsView.join(root, String(SteeringFile.sockFlowEntriesPath.dropFirst()))
-            let f = try KernelFile(path, displayPath: SteeringFile.sockFlowEntriesPath, writable: true, capacity: 64)
-            try f.write(value)
-            return
+        if let e = write([(file, value)])[0] { throw e }
+    }
+
+    /// Writes a batch namespace by namespace. A namespace whose sysfs superblock is
+    /// read-only (every pod of a containerd node: runc mounts the pod's /sys read-only) is
+    /// made writable for its writes and put back read-only right after, so the pod and
+    /// anyone else mounting its sysfs see what the runtime set (docs/netns.md).
+    public func write(_ batch: [(SteeringFile, String)]) -> [Int: SteerError] {
+        var failed: [Int: SteerError] = [:]
+        var order: [String] = []
+        var groups: [String: [Int]] = [:]
+        for (i, (file, value)) in batch.enumerated() {
+            if file.knob == .sockFlowEntries {
+                do throws(SteerError) {
+                    let path = NetnsView.join(root, String(SteeringFile.sockFlowEntriesPath.dropFirst()))
+                    let f = try KernelFile(path, displayPath: SteeringFile.sockFlowEntriesPath, writable: true, capacity: 64)
+                    try f.write(value)
+                } catch { failed[i] = error }
+                continue
+            }
+            if groups[file.netns] == nil { order.append(file.netns) }
+            groups[file.netns, default: []].append(i)
         }
+        for netns in order {
+            let indices = groups[netns] ?? []
+            let v: NetnsView
+            do { v = try view(netns) } catch {
+                for i in indices { failed[i] = error }
+                continue
+            }
+            let readOnly = v.sysfsReadOnly
+            if readOnly {
+                do { try v.setSysfsReadOnly(false) } catch {
+                    for i in indices { failed[i] = error }
+                    continue
+                }
+            }
+            for i in indices {
+                do { try writeSysfs(batch[i].0, batch[i].1) } catch { failed[i] = error }
+            }
+            if readOnly {
+                // A file open for writing keeps the superblock writable (EBUSY): close them.
+                writers = writers.filter { $0.key.netns != netns }
+                do { try v.setSysfsReadOnly(true) } catch { notices.append(error.description) }
+            }
+        }
+        return failed
+    }
+
+    public func takeNotices() -> [String] {
+        defer { notices = [] }
+        return notices
+    }
+
+    private func writeSysfs(_ file: SteeringFile, _ value: String) throws(SteerError) {
         do {
             try writer(file).write(value)
         } catch {

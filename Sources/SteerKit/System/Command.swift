@@ -69,8 +69,8 @@ public enum Command {
 
     /// Runs `argv` and throws when it exits non-zero, with its last line of stderr.
     @discardableResult
-    public static func check(_ argv: [String], input: String? = nil) throws(SteerError) -> String {
-        let r = try run(argv, input: input)
+    public static func check(_ argv: [String], input: String? = nil, timeout: Double = 60) throws(SteerError) -> String {
+        let r = try run(argv, input: input, timeout: timeout)
         guard r.status == 0 else {
             throw SteerError.commandFailed(command: argv, status: r.status, output: r.stderr.isEmpty ? r.stdout : r.stderr)
         }

@@ -88,6 +88,7 @@ public enum LibC {
         public var size: Int64
         public var isDirectory: Bool
         public var isRegular: Bool
+        public var isSocket: Bool = false
         public var modified: Double
         public var links: UInt64
     }
@@ -96,6 +97,7 @@ public enum LibC {
         FileStatus(
             device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
             isDirectory: (st.st_mode & S_IFMT) == S_IFDIR, isRegular: (st.st_mode & S_IFMT) == S_IFREG,
+            isSocket: (st.st_mode & S_IFMT) == S_IFSOCK,
             modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9, links: UInt64(st.st_nlink))
     }
 
@@ -483,5 +485,16 @@ public enum LibC {
     public static func sysfsMountForCurrentNamespace() -> Result<Int32, Errno> {
         let fd = csteer_sysfs_mount_fd()
         return fd >= 0 ? .success(fd) : .failure(Errno(rawValue: errno))
+    }
+
+    /// Makes the superblock of a sysfs mount (its root directory `fd`) read-only or writable
+    /// (fspick + fsconfig FSCONFIG_CMD_RECONFIGURE; see csteer_sysfs_reconfigure).
+    public static func reconfigureSuperblock(_ fd: Int32, readOnly: Bool) -> Result<Void, Errno> {
+        csteer_sysfs_reconfigure(fd, readOnly ? 1 : 0) == 0 ? .success(()) : .failure(Errno(rawValue: errno))
+    }
+
+    /// Whether writes through `fd`'s mount meet a read-only file system (fstatvfs ST_RDONLY).
+    public static func isReadOnlyFileSystem(_ fd: Int32) -> Bool {
+        csteer_fd_readonly(fd) == 1
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SystemPackage
 
 /// The one error type of SteerKit: it keeps the raw errno and says what was being done
@@ -20,6 +23,9 @@ public enum SteerError: Error, CustomStringConvertible, Equatable, Sendable {
     case malformed(path: String, line: Int, reason: String)
     /// Kernel tracing (the BPF programs of Tracing/) cannot run here: the reason, in one line.
     case tracing(String)
+    /// A namespace's sysfs superblock could not be made writable (`readOnly` false) or
+    /// put back read-only (`readOnly` true); netns "" is the host's.
+    case superblock(netns: String, readOnly: Bool, errno: Errno)
 
     public var description: String {
         switch self {
@@ -56,6 +62,15 @@ public enum SteerError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path):\(line): \(reason)"
         case let .tracing(reason):
             return "tracing unavailable: \(reason)"
+        case let .superblock(netns, readOnly, errno):
+            let place = netns.isEmpty ? "this host's /sys" : "the /sys of netns \(netns)"
+            if readOnly {
+                return "the files were written, but \(place) could not be put back read-only (fsconfig reconfigure: \(errno.description)); it stays writable until the namespace goes or `mount -o remount,ro /sys` in it"
+            }
+            let what = errno == .permissionDenied || errno == .notPermitted
+                ? "steertop needs CAP_SYS_ADMIN over that namespace: run it as root on the node, or in a privileged pod with the host's PID and network namespaces (docs/deploy.md)"
+                : errno.rawValue == ENOSYS ? "the kernel lacks fspick/fsconfig (Linux 5.2 or later is needed)" : errno.description
+            return "\(place) is read-only (runc mounts a pod's sysfs so) and could not be made writable for the switch (fsconfig reconfigure): \(what)"
         }
     }
 
@@ -65,7 +80,7 @@ public enum SteerError: Error, CustomStringConvertible, Equatable, Sendable {
         case .permissionDenied, .notPermitted:
             return "permission denied; run steertop as root (sudo)"
         case .readOnlyFileSystem:
-            return "read-only file system; /sys is mounted read-only here (a container without privileges?): run steertop as root on the node itself"
+            return "read-only file system" + (path.hasPrefix("/proc/sys") ? "; in a container, steertop needs privileged: true to write /proc/sys (docs/deploy.md)" : "")
         case .noSuchFileOrDirectory:
             return "no such file or directory"
         case .operationNotSupportedByDevice:

@@ -27,6 +27,8 @@ final class LiveDashboard: DashboardApp {
     let switchResult = Handoff<(SteeringResult, from: ObservedMode)>()
     var steeringTarget: SteeringTarget?
     var traffic: [TrafficClient] = []
+    /// The pod namespaces whose names are shown (see renamePodsIfChanged).
+    private var knownPods: [String] = []
     let stateDirectory: StateDirectory
     static let intervals: [Double] = [0.5, 1, 2, 5, 10, 30]
 
@@ -46,6 +48,8 @@ final class LiveDashboard: DashboardApp {
         state.source = .live(target: resolved.summary)
         state.interval = interval
         state.podNames = resolved.podNames
+        state.vethPods = [resolved.watch.node: resolved.vethPods]
+        knownPods = session.sampler.podNamespaces
         if let replicas {
             do {
                 traffic = try Traffic.start(replicas: replicas, duration: 0, state: stateDirectory)
@@ -86,6 +90,7 @@ final class LiveDashboard: DashboardApp {
 
     override func onTimer(now: Double) {
         let (sample, ended) = session.next()
+        renamePodsIfChanged()
         history.append(sample)
         if history.count > historyLimit {
             history.removeFirst()
@@ -104,6 +109,21 @@ final class LiveDashboard: DashboardApp {
         // Paused, the screen keeps its sample; the recorder's counts in the status line
         // still move.
         if !state.paused || viewing != nil || recorder != nil { dirty = true }
+    }
+
+    /// Pod names and veths are looked up again only when the set of pod namespaces changes
+    /// (a pod came or went), never per tick. The lab names its pods itself.
+    private func renamePodsIfChanged() {
+        let now = session.sampler.podNamespaces
+        guard now != knownPods, !resolved.isLab else { return }
+        knownPods = now
+        let node = resolved.watch.node
+        let directory = PodDirectory.lookUp(node: node, pods: now, netnsDirectory: resolved.watch.netnsDirectory,
+                                            socket: resolved.runtimeEndpoint)
+        state.podNames = directory.names
+        var veths: [String: String] = [:]
+        for iface in directory.veths.keys { veths[iface] = directory.pod(ofNodeInterface: iface) }
+        state.vethPods = [node: veths]
     }
 
     override func prepareFrame() {
