@@ -27,7 +27,7 @@ public final class RecordingWriter {
         if case .success(let st) = LibC.fstat(fd) { bytes = Int(st.size) }
         // A crash may have left a partial last line: end it so the next record starts clean.
         if bytes > 0, let last = Self.lastByte(path), last != 0x0a {
-            _ = LibC.writeAll(fd, [0x0a])
+            if case .success = LibC.writeAll(fd, [0x0a]) { bytes += 1 }
         }
     }
 
@@ -56,12 +56,19 @@ public final class RecordingWriter {
 
     deinit { close() }
 
-    /// Appends one record as one line with a single write(2).
+    /// Appends one record as one line with a single write(2). When the write fails (a
+    /// full disk, a quota), the file is cut back with ftruncate(2) to its size before it,
+    /// so that it still ends with a whole line.
     public func write(_ record: Record) throws(SteerError) {
         buffer.reset()
         RecordCodec.encode(record, into: &buffer)
         if case .failure(let e) = buffer.withUnsafeBytes({ LibC.writeAll(fd, $0) }) {
-            throw SteerError.write(path: path, value: "a recording line", errno: e)
+            let cut: String
+            switch LibC.ftruncate(fd, bytes) {
+            case .success: cut = "the file was cut back to its last complete line (\(bytes) bytes); free some space and record to a new file"
+            case .failure(let t): cut = "and cutting it back to its last complete line failed too (\(t)): its last line may be partial"
+            }
+            throw SteerError.invalid("cannot write a recording line to \(path): \(SteerError.explain(e, path: path)); \(cut)")
         }
         lines += 1
         bytes += buffer.count
@@ -142,14 +149,15 @@ public enum RecordingReader {
         _ body: (Int, UnsafeRawBufferPointer, Bool) throws(SteerError) -> Void
     ) throws(SteerError) {
         let fd: Int32
-        switch LibC.open(path, O_RDONLY) {
-        case .success(let f): fd = f
-        case .failure(let e): throw SteerError.open(path: path, errno: e)
+        // A regular file only: a FIFO or a device would block or never end.
+        switch BoundedFile.openRegular(path) {
+        case .success(let opened): fd = opened.fd
+        case .failure(.system(let e)): throw SteerError.open(path: path, errno: e)
+        case .failure(.notRegular(let what)):
+            throw SteerError.invalid("cannot read \(path) as a recording: it is \(what), not a regular file; give the path of a recording")
+        case .failure(let f): throw BoundedFile.error(f, path: path, kind: .recordingLine)
         }
         defer { LibC.close(fd) }
-        if case .success(let st) = LibC.fstat(fd), st.isDirectory {
-            throw SteerError.invalid("\(path) is a directory, not a recording")
-        }
         var capacity = 1 << 22
         var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
@@ -159,8 +167,8 @@ public enum RecordingReader {
             if filled == capacity {
                 // A line longer than the buffer: grow it, up to a limit no recording line
                 // comes near (a sample of 96 CPUs and 200 interfaces is under 100 KB).
-                guard capacity < 1 << 26 else {
-                    throw SteerError.invalid("\(path): line \(lineNumber + 1) is longer than 64 MB: not a recording")
+                guard capacity < BoundedFile.Kind.recordingLine.limit else {
+                    throw SteerError.invalid("\(path): line \(lineNumber + 1) is longer than \(BoundedFile.byteCount(BoundedFile.Kind.recordingLine.limit)), the bound for a recording line: not a recording")
                 }
                 let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * 2, alignment: 16)
                 bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
