@@ -435,7 +435,7 @@ struct StatsCoreTests {
                 (json, "\(json) is not a steertop recording: line 1 is not a steertop header (header of another format (\"pcap\"))"),
                 (sampleFirst, "\(sampleFirst) is not a steertop recording: its first line is not a header"),
                 (dir + "/missing.jsonl", "cannot open \(dir)/missing.jsonl: no such file or directory"),
-                (dir, "\(dir) is a directory, not a recording"),
+                (dir, "cannot read \(dir) as a recording: it is a directory, not a regular file; give the path of a recording"),
             ]
             for (path, message) in cases {
                 do throws(SteerError) {

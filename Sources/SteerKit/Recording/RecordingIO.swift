@@ -9,14 +9,28 @@ public final class RecordingWriter {
     public let path: String
     private let fd: Int32
     private var buffer = JSONBuffer(capacity: 16384)
+    /// Set for .jsonl.zst and .jsonl.gz: each line compressed and flushed.
+    private var compressor: LineCompressor?
+    private var compressed: [UInt8] = []
+    /// A write failed: the file was cut back, and (compressed) the stream cannot go on.
+    private var broken = false
     public private(set) var lines = 0
     public private(set) var bytes = 0
     private var closed = false
 
-    /// Creates `path` (never overwriting an existing file) and writes the header.
+    /// Creates `path` (never overwriting an existing file) and writes the header; a name
+    /// ending in .zst or .gz is written compressed (RecordingCompression).
     public init(creating path: String, header: RecordingHeader) throws(SteerError) {
         self.path = path
         fd = try Self.openFile(path, flags: O_WRONLY | O_CREAT | O_EXCL)
+        let kind = RecordingCompression(path: path)
+        if kind != .none {
+            do { compressor = try LineCompressor(kind) } catch {
+                LibC.close(fd)
+                _ = LibC.unlink(path)
+                throw error
+            }
+        }
         try write(.header(header))
     }
 
@@ -25,6 +39,12 @@ public final class RecordingWriter {
         self.path = path
         fd = try Self.openFile(path, flags: O_WRONLY | O_APPEND)
         if case .success(let st) = LibC.fstat(fd) { bytes = Int(st.size) }
+        let kind = RecordingCompression(path: path)
+        if kind != .none {
+            // A new zstd frame or gzip member after the others: readers go on through it.
+            compressor = try LineCompressor(kind)
+            return
+        }
         // A crash may have left a partial last line: end it so the next record starts clean.
         if bytes > 0, let last = Self.lastByte(path), last != 0x0a {
             if case .success = LibC.writeAll(fd, [0x0a]) { bytes += 1 }
@@ -60,9 +80,28 @@ public final class RecordingWriter {
     /// full disk, a quota), the file is cut back with ftruncate(2) to its size before it,
     /// so that it still ends with a whole line.
     public func write(_ record: Record) throws(SteerError) {
+        guard !broken else {
+            throw SteerError.invalid("\(path): an earlier write failed; record to a new file")
+        }
         buffer.reset()
         RecordCodec.encode(record, into: &buffer)
-        if case .failure(let e) = buffer.withUnsafeBytes({ LibC.writeAll(fd, $0) }) {
+        let written: Result<Void, Errno>
+        if let compressor {
+            compressed.removeAll(keepingCapacity: true)
+            var failure: SteerError?
+            buffer.withUnsafeBytes { raw in
+                do { try compressor.compress(raw, into: &compressed) } catch { failure = (error as? SteerError) ?? .invalid("\(error)") }
+            }
+            if let failure {
+                broken = true
+                throw failure
+            }
+            written = LibC.writeAll(fd, compressed)
+        } else {
+            written = buffer.withUnsafeBytes({ LibC.writeAll(fd, $0) })
+        }
+        if case .failure(let e) = written {
+            broken = true
             let cut: String
             switch LibC.ftruncate(fd, bytes) {
             case .success: cut = "the file was cut back to its last complete line (\(bytes) bytes); free some space and record to a new file"
@@ -71,7 +110,7 @@ public final class RecordingWriter {
             throw SteerError.invalid("cannot write a recording line to \(path): \(SteerError.explain(e, path: path)); \(cut)")
         }
         lines += 1
-        bytes += buffer.count
+        bytes += compressor == nil ? buffer.count : compressed.count
     }
 
     /// Closes the file. Every line is already in the kernel's page cache (each went out
@@ -80,6 +119,16 @@ public final class RecordingWriter {
     public func close() {
         guard !closed else { return }
         closed = true
+        if let compressor, !broken {
+            // End the zstd frame (its checksum) or the gzip member; a recorder killed
+            // before this leaves a file readers still read up to its last flushed line.
+            compressed.removeAll(keepingCapacity: true)
+            if (try? compressor.finish(into: &compressed)) != nil, case .success = LibC.writeAll(fd, compressed) {
+                bytes += compressed.count
+            } else {
+                _ = LibC.ftruncate(fd, bytes)
+            }
+        }
         LibC.close(fd)
     }
 }
@@ -158,6 +207,9 @@ public enum RecordingReader {
         case .failure(let f): throw BoundedFile.error(f, path: path, kind: .recordingLine)
         }
         defer { LibC.close(fd) }
+        // Plain, zstd or gzip, told by the file's first bytes: the line splitter below
+        // and both decoders (replay's and stats') see the same lines either way.
+        let source = try RecordingByteSource(fd: fd, path: path)
         var capacity = 1 << 22
         var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
@@ -177,10 +229,7 @@ public enum RecordingReader {
                 capacity *= 2
             }
             let n: Int
-            switch LibC.read(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])) {
-            case .success(let k): n = k
-            case .failure(let e): throw SteerError.read(path: path, errno: e)
-            }
+            n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
             let end = filled + n
             var start = 0
             let base = UnsafeRawBufferPointer(buffer)
