@@ -117,7 +117,11 @@ public final class RotatingRecordingWriter: RecordingSink {
         let full = policy.maxBytes.map { current.bytes >= $0 } ?? false
         let old = policy.maxSeconds.map { t - (startedAt ?? t) >= $0 } ?? false
         guard full || old else { return nil }
+        let before = current.bytes
         current.close()
+        // Closing a compressed file writes the end of its frame.
+        bytes += current.bytes - before
+        files[files.count - 1].bytes = current.bytes
         sequence += 1
         let next = RotationPolicy.path(base, sequence: sequence)
         current = try RecordingWriter(creating: next, header: header)
@@ -142,5 +146,10 @@ public final class RotatingRecordingWriter: RecordingSink {
         }
     }
 
-    public func close() { current.close() }
+    public func close() {
+        let before = current.bytes
+        current.close()
+        bytes += current.bytes - before
+        files[files.count - 1].bytes = current.bytes
+    }
 }
