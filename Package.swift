@@ -29,13 +29,20 @@ let package = Package(
             linkerSettings: [.linkedLibrary("bpf")]
         ),
         .plugin(name: "BPFObject", capability: .buildTool()),
+        // The system's libzstd and zlib for compressed recordings (.jsonl.zst, .jsonl.gz):
+        // only SteerKit's Recording/Compression.swift imports it.
+        .systemLibrary(
+            name: "CSteerCompress",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev", "zlib1g-dev"])]
+        ),
 
         // The core: observation, steering, throughput, recording, statistics, lab.
         // It knows nothing of ncurses or the command line.
         .target(
             name: "SteerKit",
             dependencies: [
-                "CSteerLinux",
+                "CSteerLinux", "CSteerCompress",
                 "CSteerTrace",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -61,3 +68,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (fuzz/run): only when STEERFUZZ is set, as they build with
+// -sanitize=fuzzer (libFuzzer's main) and would not link in a normal build.
+if Context.environment["STEERFUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "steerfuzz", dependencies: ["SteerKit", "SteerTUI"]))
+    package.products.append(.executable(name: "steerfuzz", targets: ["steerfuzz"]))
+}

@@ -122,6 +122,11 @@ extension Steertop {
             default: path = snapshot
             }
             let snap = try Snapshot.load(path)
+            // The whole snapshot is checked before the first write: one bad entry, no write.
+            let problems = SnapshotCheck.problems(snap, possibleCPUs: t.possibleCPUs)
+            if !problems.isEmpty {
+                throw SteerError.invalid("\(path) cannot be restored, nothing was written: \(problems.joined(separator: "; "))")
+            }
             let result = Steering.restore(snap, target: t)
             output(PlanText.restored(result, from: path))
             if !result.ok { throw AlreadyReportedFailure() }
@@ -193,10 +198,23 @@ enum PlanText {
         return text
     }
 
+    /// What a restore did: always which writes took effect and which did not.
     static func restored(_ r: SteeringResult, from path: String) -> String {
         var text = r.ok ? "restored \(r.written.count) files from \(path) (\(r.writes.count - r.written.count) already as saved)\n"
-                        : "FAILED to restore everything from \(path):\n"
+                        : "FAILED to restore everything from \(path) (\(r.errors.count) problem\(r.errors.count == 1 ? "" : "s")):\n"
         for e in r.errors { text += "  \(e)\n" }
+        let took = r.written
+        if !took.isEmpty {
+            text += "these \(took.count) writes took effect:\n"
+            for w in took { text += "  \(w.file): \(w.before ?? "?") → \(w.after)\(w.verified ? "" : " (read back \(w.readBack ?? "?"))")\n" }
+        } else if !r.ok {
+            text += "no write took effect.\n"
+        }
+        let failed = r.writes.filter(\.outcome.isFailure)
+        if !failed.isEmpty {
+            text += "these \(failed.count) writes did not:\n"
+            for w in failed { text += "  \(w.file): still \(w.before ?? "?")\n" }
+        }
         return text
     }
 

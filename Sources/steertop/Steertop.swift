@@ -53,21 +53,25 @@ struct Steertop: ParsableCommand {
     }
 }
 
-/// Prints "steertop: message" on stderr.
+/// Prints "steertop: message" on stderr, as one line: control characters from files or
+/// processes quoted in it are escaped (TerminalText), its length bounded.
 func printError(_ message: String) {
-    var text = "steertop: " + message + "\n"
+    var text = "steertop: " + TerminalText.escape(message, limit: 4096) + "\n"
     text.withUTF8 { p in _ = LibC.writeAll(2, UnsafeRawBufferPointer(p)) }
 }
 
-/// Prints a line on stderr (progress and notes that must not mix with stdout data).
+/// Prints a line on stderr (progress and notes that must not mix with stdout data), its
+/// control characters escaped (TerminalText).
 func note(_ message: String) {
-    var text = message + "\n"
+    var text = TerminalText.escape(message, limit: 4096, keepLineBreaks: true) + "\n"
     text.withUTF8 { p in _ = LibC.writeAll(2, UnsafeRawBufferPointer(p)) }
 }
 
-/// Prints on stdout without Swift's buffering getting in the way of a closed pipe.
+/// Prints on stdout without Swift's buffering getting in the way of a closed pipe. Every
+/// control character but newline and tab is escaped (TerminalText): whatever a file or a
+/// process put in the text, it cannot drive the terminal.
 func output(_ text: String) {
-    var t = text
+    var t = TerminalText.escape(text, limit: nil, keepLineBreaks: true)
     t.withUTF8 { p in _ = LibC.writeAll(1, UnsafeRawBufferPointer(p)) }
 }
 

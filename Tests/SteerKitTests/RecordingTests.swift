@@ -227,12 +227,23 @@ func sampleFixture(t: Double = 1.5) -> Sample {
         #expect(throws: SteerError.self) { try RecordingReader.read(dir.file("nope.jsonl")) }
     }
 
-    @Test func aFileWithoutLinesIsNotReadWhole() {
-        // /dev/zero has no newline, ever: the reader gives up at 64 MB with one line.
+    @Test func aFileWithoutLinesIsNotReadWhole() throws {
+        // /dev/zero is not a regular file: refused at open (issue 12), never read.
         #expect {
             _ = try RecordingReader.read("/dev/zero")
         } throws: { error in
-            "\(error)".contains("longer than 64 MB: not a recording")
+            "\(error)".contains("it is a character device, not a regular file")
+        }
+        // A 70 MB file without a newline: the reader gives up at the line bound with one line.
+        let dir = TemporaryDirectory()
+        let path = dir.file("zeros.jsonl")
+        let fd = open(path, O_WRONLY | O_CREAT, 0o600)
+        #expect(ftruncate(fd, 70 << 20) == 0)
+        close(fd)
+        #expect {
+            _ = try RecordingReader.read(path)
+        } throws: { error in
+            "\(error)".contains("longer than 64 MiB, the bound for a recording line: not a recording")
         }
     }
 

@@ -435,7 +435,7 @@ struct StatsCoreTests {
                 (json, "\(json) is not a steertop recording: line 1 is not a steertop header (header of another format (\"pcap\"))"),
                 (sampleFirst, "\(sampleFirst) is not a steertop recording: its first line is not a header"),
                 (dir + "/missing.jsonl", "cannot open \(dir)/missing.jsonl: no such file or directory"),
-                (dir, "\(dir) is a directory, not a recording"),
+                (dir, "cannot read \(dir) as a recording: it is a directory, not a regular file; give the path of a recording"),
             ]
             for (path, message) in cases {
                 do throws(SteerError) {
@@ -496,5 +496,85 @@ fileprivate extension String {
         guard let r = try? RecordCodec.decode(self), case .streamEnd(var e) = r else { return self }
         e.t = t
         return line(.streamEnd(e))
+    }
+}
+
+// MARK: - hostile text (issue 12, items 1 and 2)
+
+@Suite("Statistics: text from recordings reaches no terminal raw")
+struct StatsHostileTextTests {
+    static let evil = "\u{1b}[2J\u{1b}]0;pwned\u{07}"
+
+    fileprivate func report(baselineMode: String, otherMode: String) throws -> (StatsReport, String) {
+        try withTemporaryDirectory { dir in
+            var lines = [headerLine()]
+            var t = 0.0
+            var run = 0
+            for (mode, values) in [(ObservedMode(name: baselineMode), [100.0, 110]), (ObservedMode(name: otherMode), [120.0, 125])] {
+                for v in values {
+                    run += 1
+                    lines += runLines(run: run, mode: mode, replicas: 2, t: &t, streamBps: [v * 1e6])
+                }
+            }
+            let path = try writeRecording(dir, "evil.jsonl", lines)
+            return (try StatsReport.load([path]), path)
+        }
+    }
+
+    @Test("a mode of escape sequences is shown escaped in table, csv, markdown and json")
+    func escapeSequencesAreEscaped() throws {
+        let (report, _) = try report(baselineMode: "baseline", otherMode: Self.evil)
+        for format in StatsFormat.allCases {
+            let text = report.render(format)
+            #expect(!text.utf8.contains(0x1b), "\(format)")
+            #expect(!text.utf8.contains(0x07), "\(format)")
+            if format != .json { #expect(text.contains("\\x1b[2J\\x1b]0;pwned\\x07"), "\(format)") }
+        }
+        // json keeps the text, escaped the JSON way, and reads back to the same mode.
+        let groups = try JSONValue.parse(report.json())["groups"]?.array ?? []
+        #expect(groups.contains { $0["mode"]?.string == Self.evil })
+    }
+
+    @Test("a C1 control (U+009B, CSI) and a bidi override are escaped too")
+    func c1AndBidi() throws {
+        let (report, _) = try report(baselineMode: "baseline", otherMode: "a\u{9b}31mb\u{202e}c")
+        let table = report.render(.table)
+        #expect(table.contains("a\\u009b31mb\\u202ec"))
+        #expect(TerminalText.isHarmless(table, keepLineBreaks: true))
+    }
+
+    @Test("csv quotes a field with a comma or a quote (RFC 4180); markdown escapes |")
+    func csvAndMarkdownQuoting() throws {
+        let (report, _) = try report(baselineMode: "baseline", otherMode: "a,\"b\"|c")
+        let csv = report.render(.csv).split(separator: "\n").map(String.init)
+        let row = try #require(csv.first { $0.contains("a,") })
+        #expect(row.hasPrefix("2,\"a,\"\"b\"\"|c\",2,"))
+        // Every row has as many fields as the header once quoted fields are taken whole.
+        for r in csv { #expect(csvFieldCount(r) == StatsReport.csvColumns.count, "\(r)") }
+        let md = report.render(.markdown)
+        #expect(md.contains("a,\"b\"\\|c"))
+        // Each row of a table has as many cell borders (| not preceded by \\) as its header.
+        var borders: Int?
+        for l in md.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard l.hasPrefix("|") else { borders = nil; continue }
+            let chars = Array(l)
+            let n = chars.indices.filter { chars[$0] == "|" && ($0 == 0 || chars[$0 - 1] != "\\") }.count
+            if let borders { #expect(n == borders, "\(l)") } else { borders = n }
+        }
+    }
+
+    /// Fields of a CSV row, reading quoted fields per RFC 4180.
+    func csvFieldCount(_ row: String) -> Int {
+        var count = 1, quoted = false
+        var chars = Array(row)[...]
+        while let c = chars.first {
+            chars = chars.dropFirst()
+            if c == "\"" {
+                if quoted, chars.first == "\"" { chars = chars.dropFirst() } else { quoted.toggle() }
+            } else if c == ",", !quoted {
+                count += 1
+            }
+        }
+        return count
     }
 }

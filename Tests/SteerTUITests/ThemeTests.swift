@@ -95,7 +95,10 @@ import SteerKit
             let directory = Theme.load(nameOrPath: dir + "/d.theme", searchDirectories: [])
             #expect(directory.theme == Theme.builtin)
             #expect(directory.warnings.map(\.description)
-                    == ["\(dir)/d.theme: theme not found; using the built-in default"])
+                    == ["\(dir)/d.theme: it is a directory, not a theme file; using the built-in default"])
+            // A device is named as such, never read (issue 12: /dev/zero said "not found").
+            #expect(Theme.load(nameOrPath: "/dev/zero", searchDirectories: []).warnings.map(\.description)
+                    == ["/dev/zero: it is a character device, not a theme file; using the built-in default"])
         }
 
         // A regular file whose read fails (EIO at offset 0), even for root.

@@ -99,7 +99,7 @@ public enum Lab {
     public static func podCount(_ state: StateDirectory = .resolve()) -> Int? {
         let ns = Set(namespaces())
         guard ns.contains(clientNode), ns.contains(serverNode),
-              case .success(let text) = LibC.readText(stateFile(state)),
+              case .success(let text) = LibC.readText(stateFile(state), limit: BoundedFile.Kind.labState.limit),
               let doc = try? JSONValue.parse(text), let pods = doc["pods"]?.int else { return nil }
         return pods
     }
@@ -222,7 +222,7 @@ public enum Lab {
     }
 
     static func pid(from path: String) -> Int32? {
-        guard case .success(let text) = LibC.readText(path) else { return nil }
+        guard case .success(let text) = LibC.readText(path, limit: BoundedFile.Kind.labState.limit) else { return nil }
         return Int32(text.trimmingCharacters())
     }
 

@@ -57,7 +57,7 @@ public enum Traffic {
 
     /// The lab's clients that are still running.
     public static func running(state: StateDirectory = .resolve()) -> [TrafficClient] {
-        guard case .success(let text) = LibC.readText(Lab.trafficFile(state)),
+        guard case .success(let text) = LibC.readText(Lab.trafficFile(state), limit: BoundedFile.Kind.labState.limit),
               let doc = try? JSONValue.parse(text), let items = doc["clients"]?.array else { return [] }
         return items.compactMap { item -> TrafficClient? in
             guard let pod = item["pod"]?.string, let pid = item["pid"]?.int, let server = item["server"]?.string,

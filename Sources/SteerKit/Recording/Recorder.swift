@@ -3,7 +3,8 @@
 /// written to one recording with `t` in the recording's time base.
 public final class Recorder {
     public let session: Session
-    public let writer: RecordingWriter
+    /// One file (RecordingWriter) or a rotating set (RotatingRecordingWriter).
+    public let writer: any RecordingSink
     /// Added to the session's clock so that `t` counts from the recording's start: negative
     /// when a recording starts mid-session (the dashboard's `r`), positive when a resumed
     /// sweep appends to a file started earlier, 0 when both start together.
@@ -11,7 +12,7 @@ public final class Recorder {
     /// Samples written so far.
     public private(set) var samples = 0
 
-    public init(session: Session, writer: RecordingWriter, offset: Double = 0) {
+    public init(session: Session, writer: any RecordingSink, offset: Double = 0) {
         self.session = session; self.writer = writer; self.offset = offset
     }
 

@@ -9,14 +9,28 @@ public final class RecordingWriter {
     public let path: String
     private let fd: Int32
     private var buffer = JSONBuffer(capacity: 16384)
+    /// Set for .jsonl.zst and .jsonl.gz: each line compressed and flushed.
+    private var compressor: LineCompressor?
+    private var compressed: [UInt8] = []
+    /// A write failed: the file was cut back, and (compressed) the stream cannot go on.
+    private var broken = false
     public private(set) var lines = 0
     public private(set) var bytes = 0
     private var closed = false
 
-    /// Creates `path` (never overwriting an existing file) and writes the header.
+    /// Creates `path` (never overwriting an existing file) and writes the header; a name
+    /// ending in .zst or .gz is written compressed (RecordingCompression).
     public init(creating path: String, header: RecordingHeader) throws(SteerError) {
         self.path = path
         fd = try Self.openFile(path, flags: O_WRONLY | O_CREAT | O_EXCL)
+        let kind = RecordingCompression(path: path)
+        if kind != .none {
+            do { compressor = try LineCompressor(kind) } catch {
+                LibC.close(fd)
+                _ = LibC.unlink(path)
+                throw error
+            }
+        }
         try write(.header(header))
     }
 
@@ -25,9 +39,15 @@ public final class RecordingWriter {
         self.path = path
         fd = try Self.openFile(path, flags: O_WRONLY | O_APPEND)
         if case .success(let st) = LibC.fstat(fd) { bytes = Int(st.size) }
+        let kind = RecordingCompression(path: path)
+        if kind != .none {
+            // A new zstd frame or gzip member after the others: readers go on through it.
+            compressor = try LineCompressor(kind)
+            return
+        }
         // A crash may have left a partial last line: end it so the next record starts clean.
         if bytes > 0, let last = Self.lastByte(path), last != 0x0a {
-            _ = LibC.writeAll(fd, [0x0a])
+            if case .success = LibC.writeAll(fd, [0x0a]) { bytes += 1 }
         }
     }
 
@@ -56,15 +76,41 @@ public final class RecordingWriter {
 
     deinit { close() }
 
-    /// Appends one record as one line with a single write(2).
+    /// Appends one record as one line with a single write(2). When the write fails (a
+    /// full disk, a quota), the file is cut back with ftruncate(2) to its size before it,
+    /// so that it still ends with a whole line.
     public func write(_ record: Record) throws(SteerError) {
+        guard !broken else {
+            throw SteerError.invalid("\(path): an earlier write failed; record to a new file")
+        }
         buffer.reset()
         RecordCodec.encode(record, into: &buffer)
-        if case .failure(let e) = buffer.withUnsafeBytes({ LibC.writeAll(fd, $0) }) {
-            throw SteerError.write(path: path, value: "a recording line", errno: e)
+        let written: Result<Void, Errno>
+        if let compressor {
+            compressed.removeAll(keepingCapacity: true)
+            var failure: SteerError?
+            buffer.withUnsafeBytes { raw in
+                do { try compressor.compress(raw, into: &compressed) } catch { failure = (error as? SteerError) ?? .invalid("\(error)") }
+            }
+            if let failure {
+                broken = true
+                throw failure
+            }
+            written = LibC.writeAll(fd, compressed)
+        } else {
+            written = buffer.withUnsafeBytes({ LibC.writeAll(fd, $0) })
+        }
+        if case .failure(let e) = written {
+            broken = true
+            let cut: String
+            switch LibC.ftruncate(fd, bytes) {
+            case .success: cut = "the file was cut back to its last complete line (\(bytes) bytes); free some space and record to a new file"
+            case .failure(let t): cut = "and cutting it back to its last complete line failed too (\(t)): its last line may be partial"
+            }
+            throw SteerError.invalid("cannot write a recording line to \(path): \(SteerError.explain(e, path: path)); \(cut)")
         }
         lines += 1
-        bytes += buffer.count
+        bytes += compressor == nil ? buffer.count : compressed.count
     }
 
     /// Closes the file. Every line is already in the kernel's page cache (each went out
@@ -73,6 +119,16 @@ public final class RecordingWriter {
     public func close() {
         guard !closed else { return }
         closed = true
+        if let compressor, !broken {
+            // End the zstd frame (its checksum) or the gzip member; a recorder killed
+            // before this leaves a file readers still read up to its last flushed line.
+            compressed.removeAll(keepingCapacity: true)
+            if (try? compressor.finish(into: &compressed)) != nil, case .success = LibC.writeAll(fd, compressed) {
+                bytes += compressed.count
+            } else {
+                _ = LibC.ftruncate(fd, bytes)
+            }
+        }
         LibC.close(fd)
     }
 }
@@ -142,14 +198,18 @@ public enum RecordingReader {
         _ body: (Int, UnsafeRawBufferPointer, Bool) throws(SteerError) -> Void
     ) throws(SteerError) {
         let fd: Int32
-        switch LibC.open(path, O_RDONLY) {
-        case .success(let f): fd = f
-        case .failure(let e): throw SteerError.open(path: path, errno: e)
+        // A regular file only: a FIFO or a device would block or never end.
+        switch BoundedFile.openRegular(path) {
+        case .success(let opened): fd = opened.fd
+        case .failure(.system(let e)): throw SteerError.open(path: path, errno: e)
+        case .failure(.notRegular(let what)):
+            throw SteerError.invalid("cannot read \(path) as a recording: it is \(what), not a regular file; give the path of a recording")
+        case .failure(let f): throw BoundedFile.error(f, path: path, kind: .recordingLine)
         }
         defer { LibC.close(fd) }
-        if case .success(let st) = LibC.fstat(fd), st.isDirectory {
-            throw SteerError.invalid("\(path) is a directory, not a recording")
-        }
+        // Plain, zstd or gzip, told by the file's first bytes: the line splitter below
+        // and both decoders (replay's and stats') see the same lines either way.
+        let source = try RecordingByteSource(fd: fd, path: path)
         var capacity = 1 << 22
         var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
@@ -159,8 +219,8 @@ public enum RecordingReader {
             if filled == capacity {
                 // A line longer than the buffer: grow it, up to a limit no recording line
                 // comes near (a sample of 96 CPUs and 200 interfaces is under 100 KB).
-                guard capacity < 1 << 26 else {
-                    throw SteerError.invalid("\(path): line \(lineNumber + 1) is longer than 64 MB: not a recording")
+                guard capacity < BoundedFile.Kind.recordingLine.limit else {
+                    throw SteerError.invalid("\(path): line \(lineNumber + 1) is longer than \(BoundedFile.byteCount(BoundedFile.Kind.recordingLine.limit)), the bound for a recording line: not a recording")
                 }
                 let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * 2, alignment: 16)
                 bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
@@ -169,10 +229,7 @@ public enum RecordingReader {
                 capacity *= 2
             }
             let n: Int
-            switch LibC.read(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])) {
-            case .success(let k): n = k
-            case .failure(let e): throw SteerError.read(path: path, errno: e)
-            }
+            n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
             let end = filled + n
             var start = 0
             let base = UnsafeRawBufferPointer(buffer)

@@ -93,7 +93,7 @@ extension StatsReport {
         var lines = [Self.csvColumns.joined(separator: ",")]
         func v(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
         for g in groups {
-            let head = ["\(g.replicas)", g.mode, "\(g.runs)", v(g.bitrate?.mean), v(g.bitrate?.ci),
+            let head = ["\(g.replicas)", TerminalText.csvField(g.mode, limit: 256), "\(g.runs)", v(g.bitrate?.mean), v(g.bitrate?.ci),
                         v(g.normalized?.mean), v(g.normalized?.ci)]
             if g.cores.isEmpty {
                 lines.append((head + ["", "", "", "", "", ""]).joined(separator: ","))
@@ -130,7 +130,8 @@ extension StatsReport {
         let modes = self.modes
         let replicas = replicaCounts
         var out: [TextTable] = []
-        let header = ["replicas"] + modes
+        // Mode names come from recordings: shown with their control characters escaped.
+        let header = ["replicas"] + modes.map { Self.shown($0) }
         if groups.contains(where: { $0.normalized != nil }) {
             out.append(TextTable(
                 title: "Normalized average bitrate (mean\(pm)95% CI; 1 = the baseline of the same replicas)",
@@ -157,7 +158,7 @@ extension StatsReport {
                         title: "\(name) per core, \(Self.plural(r, "replica", "replicas")) (\(count) CPUs; mean\(pm)95% CI)",
                         header: ["mode"] + cpus.map { "cpu\($0)" },
                         rows: here.map { g in
-                            [g.mode] + cpus.map { cpu in cell(g.cores.first { $0.cpus == count && $0.cpu == cpu }.flatMap(pick), decimals: 1) }
+                            [Self.shown(g.mode)] + cpus.map { cpu in cell(g.cores.first { $0.cpus == count && $0.cpu == cpu }.flatMap(pick), decimals: 1) }
                         }))
                 }
             }
@@ -180,9 +181,9 @@ extension StatsReport {
         var s = ""
         for t in tables(ascii: ascii) {
             s += "### " + t.title + "\n\n"
-            s += "| " + t.header.joined(separator: " | ") + " |\n"
+            s += "| " + t.header.map { TerminalText.markdownCell($0) }.joined(separator: " | ") + " |\n"
             s += "|" + t.header.indices.map { $0 == 0 ? " --- |" : " ---: |" }.joined() + "\n"
-            for row in t.rows { s += "| " + row.joined(separator: " | ") + " |\n" }
+            for row in t.rows { s += "| " + row.map { TerminalText.markdownCell($0) }.joined(separator: " | ") + " |\n" }
             s += "\n"
         }
         return s
@@ -217,7 +218,7 @@ extension StatsReport {
         let (unit, divisor, decimals) = normalized ? ("", 1.0, 3) : Self.bitrateUnit(largest)
         let entries: [(Int, String, Estimate)] = groups.compactMap { g in
             let e = normalized ? g.normalized : g.bitrate?.divided(by: divisor)
-            return e.map { (g.replicas, g.mode, $0) }
+            return e.map { (g.replicas, Self.shown(g.mode), $0) }
         }
         guard !entries.isEmpty else { return "" }
         var hi = entries.map { $0.2.mean + ($0.2.ci ?? 0) }.max()!
@@ -289,6 +290,10 @@ extension StatsReport {
         s += "  " + String(repeating: " ", count: label) + String(ticks).trimmingTrailingSpaces() + "\n"
         return s
     }
+
+    /// A mode name from a recording as the table and the chart show it: control
+    /// characters escaped, at most 64 bytes.
+    static func shown(_ mode: String) -> String { TerminalText.escape(mode, limit: 64) }
 
     // MARK: numbers
 

@@ -92,11 +92,11 @@ public struct Snapshot: Equatable, Sendable {
     /// Reads a snapshot; every path and name in it is checked as if a user had typed it.
     public static func load(_ path: String) throws(SteerError) -> Snapshot {
         let text: String
-        switch LibC.readText(path) {
-        case .success(let t): text = t
-        case .failure(.noSuchFileOrDirectory):
+        switch BoundedFile.read(path, limit: BoundedFile.Kind.snapshot.limit) {
+        case .success(let bytes): text = String(decoding: bytes, as: UTF8.self)
+        case .failure(.system(.noSuchFileOrDirectory)):
             throw SteerError.notFound("no snapshot at \(path): steertop has not changed anything on this target yet")
-        case .failure(let e): throw SteerError.read(path: path, errno: e)
+        case .failure(let f): throw BoundedFile.error(f, path: path, kind: .snapshot)
         }
         let doc: JSONValue
         do { doc = try JSONValue.parse(text) } catch {
@@ -105,13 +105,23 @@ public struct Snapshot: Equatable, Sendable {
         guard doc["format"]?.string == "steertop-snapshot", let items = doc["files"]?.array else {
             throw SteerError.invalid("\(path) is not a steertop snapshot")
         }
+        // Types as documented (docs/steering.md): a field of the wrong type is an error, never ignored.
+        if let v = doc["version"], v.int != 1 {
+            throw SteerError.invalid("\(path): snapshot version must be 1; this steertop reads no other")
+        }
+        for key in ["taken", "target"] where doc[key] != nil && doc[key]?.string == nil {
+            throw SteerError.invalid("\(path): \"\(key)\" must be a string")
+        }
         var entries: [Entry] = []
         for (i, item) in items.enumerated() {
             guard let netns = item["netns"]?.string, let p = item["path"]?.string, let value = item["value"]?.string else {
-                throw SteerError.invalid("\(path): file \(i + 1) lacks netns, path or value")
+                throw SteerError.invalid("\(path): file \(i + 1) lacks netns, path or value as strings")
+            }
+            if item["pod"] != nil && item["pod"]?.bool == nil {
+                throw SteerError.invalid("\(path): file \(i + 1): \"pod\" must be true or false")
             }
             guard !value.isEmpty, value.utf8.count <= 256, value.allSatisfy({ $0.isHexDigit || $0 == "," }) else {
-                throw SteerError.invalid("\(path): file \(i + 1) has an unexpected value \(SteerError.quote(value))")
+                throw SteerError.invalid("\(path): file \(i + 1) has an unexpected value \(SteerError.quote(TerminalText.escape(value, limit: 64)))")
             }
             let file = try SteeringFile(netns: netns, path: p, isPod: item["pod"]?.bool ?? !netns.isEmpty)
             entries.append(Entry(file: file, value: value))

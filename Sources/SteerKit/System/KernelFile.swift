@@ -45,7 +45,12 @@ public final class KernelFile {
     public func read() throws(SteerError) -> UnsafeRawBufferPointer {
         length = 0
         while true {
-            if storage.count - length < 4096 { grow() }
+            if storage.count - length < 4096 {
+                guard storage.count < BoundedFile.Kind.kernelFile.limit else {
+                    throw SteerError.invalid("\(path) is larger than \(BoundedFile.byteCount(BoundedFile.Kind.kernelFile.limit)), the bound for a kernel file; not read")
+                }
+                grow()
+            }
             let free = UnsafeMutableRawBufferPointer(rebasing: storage[length...])
             switch LibC.pread(fd, free, offset: length) {
             case .success(0):

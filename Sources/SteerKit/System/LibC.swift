@@ -70,6 +70,11 @@ public enum LibC {
 
     public static func fsync(_ fd: Int32) { _ = Glibc.fsync(fd) }
 
+    /// ftruncate(2).
+    public static func ftruncate(_ fd: Int32, _ size: Int) -> Result<Void, Errno> {
+        retrying { Glibc.ftruncate(fd, off_t(size)) }.map { _ in () }
+    }
+
     public static func rename(_ from: String, _ to: String) -> Result<Void, Errno> {
         retrying { Glibc.rename(from, to) }.map { _ in () }
     }
@@ -91,6 +96,8 @@ public enum LibC {
         public var isSocket: Bool = false
         public var modified: Double
         public var links: UInt64
+        /// st_mode & S_IFMT.
+        public var type: UInt32 = 0
     }
 
     static func status(_ st: stat) -> FileStatus {
@@ -98,7 +105,8 @@ public enum LibC {
             device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
             isDirectory: (st.st_mode & S_IFMT) == S_IFDIR, isRegular: (st.st_mode & S_IFMT) == S_IFREG,
             isSocket: (st.st_mode & S_IFMT) == S_IFSOCK,
-            modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9, links: UInt64(st.st_nlink))
+            modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9, links: UInt64(st.st_nlink),
+            type: UInt32(st.st_mode & S_IFMT))
     }
 
     public static func stat(_ path: String) -> Result<FileStatus, Errno> {
@@ -139,23 +147,18 @@ public enum LibC {
         return .success(names)
     }
 
-    /// Reads a whole (small) file into a String; nil on any error.
-    public static func readText(_ path: String, relativeTo dirfd: Int32 = AT_FDCWD) -> Result<String, Errno> {
-        let fd: Int32
-        switch openat(dirfd, path, O_RDONLY) {
-        case .success(let f): fd = f
-        case .failure(let e): return .failure(e)
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let r = chunk.withUnsafeMutableBytes { read(fd, $0) }
-            switch r {
-            case .success(0): return .success(String(decoding: bytes, as: UTF8.self))
-            case .success(let n): bytes.append(contentsOf: chunk[0..<n])
-            case .failure(let e): return .failure(e)
-            }
+    /// Reads a whole (small) file into a String, at most `limit` bytes (EFBIG beyond:
+    /// /proc and /sys files, the lab's state). Only a regular file is read: it is opened
+    /// with O_NONBLOCK so that a FIFO or a device never blocks, then refused (EINVAL)
+    /// unless fstat says regular. Callers that need a message naming the bound use
+    /// `BoundedFile.text`.
+    public static func readText(_ path: String, relativeTo dirfd: Int32 = AT_FDCWD,
+                                limit: Int = BoundedFile.Kind.kernelFile.limit) -> Result<String, Errno> {
+        switch BoundedFile.read(path, relativeTo: dirfd, limit: limit) {
+        case .success(let bytes): return .success(String(decoding: bytes, as: UTF8.self))
+        case .failure(.system(let e)): return .failure(e)
+        case .failure(.notRegular): return .failure(.invalidArgument)
+        case .failure(.tooLarge): return .failure(.fileTooLarge)
         }
     }
 
@@ -331,6 +334,12 @@ public enum LibC {
     public static func setNonBlocking(_ fd: Int32) {
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+    }
+
+    /// Clears O_NONBLOCK (a file opened without blocking to fstat it first).
+    public static func setBlocking(_ fd: Int32) {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
     }
 
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }

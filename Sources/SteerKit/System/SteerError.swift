@@ -34,7 +34,7 @@ public enum SteerError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .read(path, errno):
             return "cannot read \(path): \(Self.explain(errno, path: path))"
         case let .write(path, value, errno):
-            return "cannot write \"\(value)\" to \(path): \(Self.explain(errno, path: path))"
+            return "cannot write \"\(TerminalText.escape(value, limit: 64))\" to \(path): \(Self.explain(errno, path: path))"
         case let .create(path, errno):
             return "cannot create \(path): \(Self.explain(errno, path: path))"
         case let .netns(name, doing, errno):
@@ -49,17 +49,17 @@ public enum SteerError: Error, CustomStringConvertible, Equatable, Sendable {
             return "cannot start \(command): \(errno.description)"
         case let .commandFailed(command, status, output):
             let text = output.split(separator: "\n").last.map(String.init) ?? ""
-            return "`\(command.joined(separator: " "))` failed (exit \(status))" + (text.isEmpty ? "" : ": \(text)")
+            return "`\(command.joined(separator: " "))` failed (exit \(status))" + (text.isEmpty ? "" : ": \(TerminalText.escape(text, limit: 512))")
         case let .invalidName(name, reason):
             return "invalid name \(Self.quote(name)): \(reason)"
         case let .invalid(message):
-            return message
+            return TerminalText.escape(message)
         case let .notRoot(action):
             return "\(action) needs root: run it with sudo"
         case let .notFound(message):
             return message
         case let .malformed(path, line, reason):
-            return "\(path):\(line): \(reason)"
+            return "\(path):\(line): \(TerminalText.escape(reason))"
         case let .tracing(reason):
             return "tracing unavailable: \(reason)"
         case let .superblock(netns, readOnly, errno):
@@ -109,8 +109,8 @@ public enum SteerError: Error, CustomStringConvertible, Equatable, Sendable {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += "\\x" + String(scalar.value, radix: 16)
+                if !TerminalText.isHarmless(String(scalar)) {
+                    out += TerminalText.escaped(scalar, keepLineBreaks: false)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

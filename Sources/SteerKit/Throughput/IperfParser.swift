@@ -47,7 +47,7 @@ public struct IperfParser: Sendable {
     var documentEscape = false
     var documentOverflow = false
 
-    public init(maxLineBytes: Int = 64 * 1024, maxDocumentBytes: Int = 16 * 1024 * 1024) {
+    public init(maxLineBytes: Int = 64 * 1024, maxDocumentBytes: Int = BoundedFile.Kind.iperfDocument.limit) {
         self.maxLineBytes = max(maxLineBytes, 80)
         self.maxDocumentBytes = max(maxDocumentBytes, self.maxLineBytes)
     }

@@ -182,7 +182,11 @@ public struct Theme: Equatable, Sendable {
             let file = nameOrPath.hasSuffix(".theme") ? nameOrPath : nameOrPath + ".theme"
             candidates = searchDirectories.map { $0.hasSuffix("/") ? $0 + file : $0 + "/" + file }
         }
-        guard let path = candidates.first(where: { isRegularFile($0) }) else {
+        // A path is read as given, so that a device, a FIFO or a file too large is named as
+        // such rather than "not found"; a name is looked for in the directories.
+        let found = nameOrPath.contains("/") ? (exists(nameOrPath) ? nameOrPath : nil)
+                                             : candidates.first(where: { isRegularFile($0) })
+        guard let path = found else {
             if nameOrPath == "default" { return Loaded(theme: builtin, warnings: [], path: nil) }
             let whereLooked = nameOrPath.contains("/") ? "" : " in " + searchDirectories.joined(separator: ", ")
             return Loaded(theme: builtin, warnings: [ThemeWarning(
@@ -190,15 +194,24 @@ public struct Theme: Equatable, Sendable {
                 path: nil)
         }
         let text: String
-        switch LibC.readText(path) {
-        case .success(let t): text = t
-        case .failure(let e):
+        switch BoundedFile.read(path, limit: BoundedFile.Kind.theme.limit) {
+        case .success(let bytes): text = String(decoding: bytes, as: UTF8.self)
+        case .failure(let f):
             return Loaded(theme: builtin, warnings: [ThemeWarning(
-                file: path, line: nil, message: "cannot read it (\(e)); using the built-in default")], path: nil)
+                file: path, line: nil, message: Self.reason(f) + "; using the built-in default")], path: nil)
         }
         var warnings: [ThemeWarning] = []
         let theme = parse(text, name: themeName(path), file: path, base: builtin, warnings: &warnings)
         return Loaded(theme: theme, warnings: warnings, path: path)
+    }
+
+    /// Why a theme file was not read, in words.
+    static func reason(_ f: BoundedFile.Failure) -> String {
+        switch f {
+        case .system(let e): return "cannot read it (\(e))"
+        case .notRegular(let what): return "it is \(what), not a theme file"
+        case .tooLarge(let limit): return "it is larger than \(BoundedFile.byteCount(limit)), the bound for a theme"
+        }
     }
 
     /// "themes/high-contrast.theme" -> "high-contrast".
@@ -207,6 +220,11 @@ public struct Theme: Equatable, Sendable {
         if let slash = base.lastIndex(of: "/") { base = base[base.index(after: slash)...] }
         if base.hasSuffix(".theme") { base = base.dropLast(6) }
         return String(base)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        if case .success = LibC.stat(path) { return true }
+        return false
     }
 
     static func isRegularFile(_ path: String) -> Bool {

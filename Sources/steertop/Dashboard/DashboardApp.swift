@@ -21,6 +21,20 @@ struct DisplayOptions: ParsableArguments {
         if let colors, !["256", "8", "none", "0"].contains(colors) {
             throw ValidationError("--colors must be 256, 8 or none (got \(colors))")
         }
+        // A theme given as a path that exists but is no theme file (a device, a FIFO, a
+        // huge file) is an error, not a silent fallback: checked without blocking or reading it.
+        if theme.contains("/"), LibC.access(theme, F_OK) {
+            switch BoundedFile.openRegular(theme) {
+            case .success(let opened):
+                LibC.close(opened.fd)
+                if opened.size > BoundedFile.Kind.theme.limit {
+                    throw ValidationError(BoundedFile.error(.tooLarge(BoundedFile.Kind.theme.limit), path: theme, kind: .theme).description)
+                }
+            case .failure(.system): break
+            case .failure(let f):
+                throw ValidationError(BoundedFile.error(f, path: theme, kind: .theme).description)
+            }
+        }
     }
 
     var colourCap: ColourSupport? {
