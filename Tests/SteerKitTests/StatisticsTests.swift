@@ -193,7 +193,8 @@ struct StatsCoreTests {
             let csv = report.render(.csv).split(separator: "\n")
             #expect(csv[0] == "replicas,mode,runs,bitrate_bps_mean,bitrate_bps_ci,normalized_mean,normalized_ci,cpus,cpu,idle_mean,idle_ci,soft_mean,soft_ci")
             #expect(csv.count == 1 + 2 * 2)
-            #expect(csv[3].hasPrefix("2,rps,3,120000000.0,"))
+            // Rounded to what the inputs carry (bits/s whole, percentages to 2 decimals), +2 digits.
+            #expect(csv[3] == "2,rps,3,120000000,12420688.56,1.2,0.124207,2,0,90,0,2,0")
         }
     }
 
@@ -518,6 +519,16 @@ struct StatsHostileTextTests {
             }
             let path = try writeRecording(dir, "evil.jsonl", lines)
             return (try StatsReport.load([path]), path)
+        }
+    }
+
+    @Test("an interval on fewer than 3 runs is marked, and a note says why it is wide")
+    func fewRunsAreMarked() throws {
+        let (report, _) = try report(baselineMode: "baseline", otherMode: "rps")
+        for format in [StatsFormat.table, .markdown] {
+            let text = report.render(format)
+            #expect(text.contains(" *"), "\(format)")
+            #expect(text.contains("* rests on fewer than 3 runs"), "\(format)")
         }
     }
 

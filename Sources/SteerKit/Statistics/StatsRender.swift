@@ -91,16 +91,19 @@ extension StatsReport {
     /// come from.
     public func csv() -> String {
         var lines = [Self.csvColumns.joined(separator: ",")]
-        func v(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
+        // Rounded to what the inputs carry, and two digits more: bits/s are whole in the
+        // recordings, percentages have 2 decimals, ratios come from whole bits/s
+        // ("41.0113", not "41.011250000000004"). JSON keeps every digit for programs.
+        func v(_ x: Double?, _ decimals: Int) -> String { x.map { Self.trimmed(Self.fixed($0, decimals)) } ?? "" }
         for g in groups {
-            let head = ["\(g.replicas)", TerminalText.csvField(g.mode, limit: 256), "\(g.runs)", v(g.bitrate?.mean), v(g.bitrate?.ci),
-                        v(g.normalized?.mean), v(g.normalized?.ci)]
+            let head = ["\(g.replicas)", TerminalText.csvField(g.mode, limit: 256), "\(g.runs)", v(g.bitrate?.mean, 2), v(g.bitrate?.ci, 2),
+                        v(g.normalized?.mean, 6), v(g.normalized?.ci, 6)]
             if g.cores.isEmpty {
                 lines.append((head + ["", "", "", "", "", ""]).joined(separator: ","))
             }
             for c in g.cores {
-                lines.append((head + ["\(c.cpus)", "\(c.cpu)", v(c.idle?.mean), v(c.idle?.ci), v(c.soft?.mean),
-                                      v(c.soft?.ci)]).joined(separator: ","))
+                lines.append((head + ["\(c.cpus)", "\(c.cpu)", v(c.idle?.mean, 4), v(c.idle?.ci, 4), v(c.soft?.mean, 4),
+                                      v(c.soft?.ci, 4)]).joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -125,7 +128,8 @@ extension StatsReport {
             guard let e else { return "-" }
             let m = Self.fixed(e.mean / scale, decimals)
             guard let ci = e.ci else { return m }
-            return m + pm + Self.fixed(ci / scale, decimals)
+            // An interval on fewer than 3 runs is marked: it is wide for want of runs.
+            return m + pm + Self.fixed(ci / scale, decimals) + (e.count < Self.fewRuns ? Self.fewRunsMark : "")
         }
         let modes = self.modes
         let replicas = replicaCounts
@@ -166,12 +170,33 @@ extension StatsReport {
         return out
     }
 
+    /// "41.011300" → "41.0113", "2.000" → "2".
+    static func trimmed(_ s: String) -> String {
+        guard s.contains(".") else { return s }
+        var t = Substring(s)
+        while t.hasSuffix("0") { t = t.dropLast() }
+        if t.hasSuffix(".") { t = t.dropLast() }
+        return String(t)
+    }
+
+    /// Intervals that rest on fewer runs than this are marked with `fewRunsMark`.
+    public static let fewRuns = 3
+    public static let fewRunsMark = " *"
+
+    /// The note under tables with marked intervals.
+    static func fewRunsNote(_ tables: [TextTable]) -> String? {
+        guard tables.contains(where: { $0.rows.contains { $0.contains { $0.hasSuffix(fewRunsMark) } } }) else { return nil }
+        return "* rests on fewer than \(fewRuns) runs: with 2 runs Student's t is 12.7, so the interval is wide for want of runs; record more (sweep --runs)"
+    }
+
     /// Aligned text tables and the bar chart.
     public func text(ascii: Bool = false) -> String {
         var s = ""
-        for t in tables(ascii: ascii) {
+        let all = tables(ascii: ascii)
+        for t in all {
             s += t.title + "\n" + Self.aligned(t) + "\n"
         }
+        if let note = Self.fewRunsNote(all) { s += note + "\n\n" }
         s += chart(ascii: ascii)
         return s
     }
@@ -179,13 +204,15 @@ extension StatsReport {
     /// The tables as GitHub markdown.
     public func markdown(ascii: Bool = false) -> String {
         var s = ""
-        for t in tables(ascii: ascii) {
+        let all = tables(ascii: ascii)
+        for t in all {
             s += "### " + t.title + "\n\n"
             s += "| " + t.header.map { TerminalText.markdownCell($0) }.joined(separator: " | ") + " |\n"
             s += "|" + t.header.indices.map { $0 == 0 ? " --- |" : " ---: |" }.joined() + "\n"
             for row in t.rows { s += "| " + row.map { TerminalText.markdownCell($0) }.joined(separator: " | ") + " |\n" }
             s += "\n"
         }
+        if let note = Self.fewRunsNote(all) { s += note + "\n" }
         return s
     }
 

@@ -313,7 +313,7 @@ extension Steering {
         if !sockOn && !nodeFlowOn && !podFlowOn {
             if nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(.mode(.baseline), detail: "no RPS, no RFS") }
             if !nodeMask.isEmpty && podMask.isEmpty { return DetectedMode(.mode(.rps), detail: cpuText) }
-            if !nodeMask.isEmpty && podMask == nodeMask { return DetectedMode(.mode(.rpsPlus), detail: cpuText + " (pods too)") }
+            if !nodeMask.isEmpty && podMask == nodeMask { return DetectedMode(.mode(.rpsPlus), detail: cpuText + ", pods too") }
             return DetectedMode(.custom, detail: "rps_cpus differs between node and pods")
         }
         if sockOn && nodeFlowAll {
@@ -323,7 +323,7 @@ extension Steering {
                 return DetectedMode(.mode(.rfs), detail: detail)
             }
             if podFlowAll && (podMask.isEmpty || podMask == nodeMask) {
-                return DetectedMode(.mode(.rfsPlus), detail: detail + " (pods too)")
+                return DetectedMode(.mode(.rfsPlus), detail: detail + ", pods too")
             }
         }
         return DetectedMode(.custom, detail: sockOn ? "RFS partly set" : "flow counts without rps_sock_flow_entries")

@@ -245,7 +245,8 @@ enum InterfacesPanel {
             if let pod = pod(iface, ctx.state) {
                 // Pods of one deployment share a long prefix: cut a long name from the left,
                 // so the part that tells them apart stays.
-                if Format.width(pod) + 1 + Format.width(place) <= width {
+                // The namespace after it, cut short with an ellipsis where it does not fit.
+                if Format.width(pod) + 2 < width {
                     spans = [Span(pod, p[.text]), Span(" " + place, p[.label])]
                 } else if Format.width(pod) <= width {
                     spans = [Span(pod, p[.text])]
