@@ -6,10 +6,11 @@
 # Targets: under 0.5% of one core, and less than top. Bytes sent to the terminal a second
 # (tmux pipe-pane), steertop's beside `htop -d 10` (1 s) in a third window of the same
 # size: target below htop's. Then the frame benchmark.
-# Needs root (the lab) and htop. Usage: benchmarks/dashboard.sh [SECONDS]
+# Needs root (the lab) and htop. Usage: benchmarks/dashboard.sh [SECONDS] [STREAMS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
+streams=${2:-8}
 [ "$(id -u)" = 0 ] || { echo "benchmarks/dashboard.sh: run it as root (it builds the lab)" >&2; exit 1; }
 command -v htop >/dev/null || { echo "benchmarks/dashboard.sh: needs htop (apt-get install htop)" >&2; exit 1; }
 swift build -c release >/dev/null
@@ -24,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 "$bin/steertop" lab up --pods 8 2>/dev/null
-tmux -L "$sock" -f /dev/null new-session -d -s dash -x 120 -y 40 -e STEERTOP_STATE_DIR="$STEERTOP_STATE_DIR" "$bin/steertop" --traffic 8
+tmux -L "$sock" -f /dev/null new-session -d -s dash -x 120 -y 40 -e STEERTOP_STATE_DIR="$STEERTOP_STATE_DIR" "$bin/steertop" --traffic "$streams"
 tmux -L "$sock" new-window -d -t dash -n top "top -d 1"
 tmux -L "$sock" new-window -d -t dash -n htop "htop -d 10"
 sleep 3
@@ -43,7 +44,7 @@ sleep "$seconds"
 read -r d1t d1n < <(cpu "$dash" | paste -sd' ')
 read -r t1t t1n < <(cpu "$top" | paste -sd' ')
 hz=$(getconf CLK_TCK)
-echo "over $seconds s at 1 Hz, 120x40, lab with 8 pods and 8 streams:"
+echo "over $seconds s at 1 Hz, 120x40, lab with 8 pods and $streams streams:"
 awk -v n="steertop" -v t=$((d1t - d0t)) -v ns=$((d1n - d0n)) -v hz="$hz" -v s="$seconds" \
     'BEGIN { printf "  %-9s utime+stime %.2f s   exec %.1f ms   %.3f%% of one core\n", n, t / hz, ns / 1e6, ns / 1e7 / s }'
 awk -v n="top -d 1" -v t=$((t1t - t0t)) -v ns=$((t1n - t0n)) -v hz="$hz" -v s="$seconds" \

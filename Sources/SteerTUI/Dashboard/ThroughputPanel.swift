@@ -96,8 +96,13 @@ enum ThroughputPanel {
         guard plot.width > 0, plot.height > 0 else { return }
         let seen = window.filter { $0.isFinite && $0 > 0 }
         if let lo = seen.min(), let hi = seen.max() {
+            // Zoomed to the range shown, padded, and rounded out to steps of 1, 2 or 5: the
+            // range holds still from tick to tick (a rescale redraws every cell, and costs
+            // bytes over SSH) and the labels read as round figures.
             let pad = max((hi - lo) * 0.1, hi * 0.02)
-            let floor = max(0, lo - pad), ceiling = hi + pad
+            let step = niceStep((hi - lo + 2 * pad) / 4)
+            let floor = max(0, ((lo - pad) / step).rounded(.down) * step)
+            let ceiling = ((hi + pad) / step).rounded(.up) * step
             Draw.sparkline(window, in: plot, floor: floor, ceiling: ceiling, style: p[.sparkline], glyphs: ctx.g, into: &buf)
             let width = plot.x - labelX - 1
             Draw.right(Format.bitRate(ceiling), at: (labelX, plot.y), width: width, style: p[.label], into: &buf)
@@ -121,6 +126,16 @@ enum ThroughputPanel {
                 buf[x, row] = Cell(ctx.g.vertical, style: p[.border])
             }
         }
+    }
+
+    /// 1, 2 or 5 times a power of ten, the smallest at least `x`.
+    static func niceStep(_ x: Double) -> Double {
+        guard x.isFinite, x > 0 else { return 1 }
+        var p = 1.0
+        while p * 10 <= x { p *= 10 }
+        while p > x { p /= 10 }
+        for m in [1.0, 2, 5, 10] where m * p >= x { return m * p }
+        return 10 * p
     }
 
     /// A horizontal bar of `fraction` (0…1) of `width` cells, in eighths.
