@@ -70,7 +70,7 @@ struct TargetOptions: ParsableArguments {
             }
             return ResolvedTarget(
                 watch: Lab.watchTargets, steering: SteeringConfig(), isLab: true,
-                summary: "the lab: steer-server and \(pods) pods", podNames: Lab.podNames(pods))
+                summary: "the lab: steer-server and \(pods) pods", podNames: Lab.podNames(pods), vethPods: Lab.vethPods(pods))
         }
         let ifaces = try iface.map { try Names.patterns($0, kind: "interface") }
         let podIfaces = NamePatterns(try podIface.map { try Names.patterns($0, kind: "interface") } ?? [])

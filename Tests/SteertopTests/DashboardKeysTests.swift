@@ -114,12 +114,16 @@ extension LabTests.Dashboard {
         live.send("s")
         #expect(live.waitFor("busiest first"))
         #expect(live.waitFor("by rx"))
+        live.send("s")
+        live.send("s")
+        #expect(live.waitFor("in receive-path order"), "s cycles back:\n\(live.text)")
         live.send("/")
-        live.send(["-l", "pod3"])
+        live.send(["-l", "server-3"])
         live.send("Enter")
-        #expect(live.waitFor("filter \"pod3\""), "\(live.text)")
-        #expect(live.waitUntil { t in !table(t).isEmpty && table(t).allSatisfy { $0.contains("3") || $0.hasPrefix(" ") } },
-                "only pod3's rows:\n\(live.text)")
+        #expect(live.waitFor("filter \"server-3\""), "\(live.text)")
+        // The pod's two rows: its veth on the node (matched by ifindex) and its eth0.
+        #expect(live.waitUntil { t in table(t).count == 2 && table(t)[0].contains("cali") && table(t)[1].contains("eth0") },
+                "pod 3's veth beside its eth0:\n\(live.text)")
         live.send("q")
     }
 

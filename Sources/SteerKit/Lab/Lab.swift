@@ -109,6 +109,15 @@ public enum Lab {
         WatchTargets(node: serverNode, nodeIfaces: nodeIfaces, pods: [serverPodPattern])
     }
 
+    /// The server node's veths and the pods behind them ("steer-lab/iperf3-server-1"), matched
+    /// by ifindex as a real node's are (PodVeths): the lab names its cali* as Calico does.
+    public static func vethPods(_ count: Int) -> [String: String] {
+        guard let node = try? NetnsView(named: serverNode) else { return [:] }
+        let names = podNames(count)
+        let views = pods(count, side: .server).compactMap { try? NetnsView(named: $0.netns) }
+        return PodVeths.match(node: node, pods: views).mapValues { names[$0] ?? $0 }
+    }
+
     /// Pod names by namespace, for display.
     public static func podNames(_ count: Int) -> [String: String] {
         var names: [String: String] = [:]
