@@ -24,6 +24,8 @@ public struct Glyphs: Equatable, Sendable {
     public var separator: String
     public var recording: String
     public var leftRight: String
+    /// Where a time axis is marked (a mode change on the throughput chart).
+    public var axisMark: Unicode.Scalar
     public var upDown: String
 
     public static let unicode = Glyphs(
@@ -32,7 +34,7 @@ public struct Glyphs: Equatable, Sendable {
         segmentFills: ["░", "▒", "▓", "█"],
         sparkLevels: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
         horizontal: "─", vertical: "│", corners: ["┌", "┐", "└", "┘"],
-        ellipsis: "…", separator: " · ", recording: "●", leftRight: "←/→", upDown: "↑/↓")
+        ellipsis: "…", separator: " · ", recording: "●", leftRight: "←/→", axisMark: "┴", upDown: "↑/↓")
 
     public static let ascii = Glyphs(
         barEighths: [" ", "-", "-", "-", "=", "=", "=", "=", "#"],
@@ -40,7 +42,7 @@ public struct Glyphs: Equatable, Sendable {
         segmentFills: [":", "+", "=", "#"],
         sparkLevels: [".", ":", "-", "=", "+", "*", "#", "%", "@"],
         horizontal: "-", vertical: "|", corners: ["+", "+", "+", "+"],
-        ellipsis: "~", separator: " | ", recording: "*", leftRight: "<-/->", upDown: "^/v")
+        ellipsis: "~", separator: " | ", recording: "*", leftRight: "<-/->", axisMark: "|", upDown: "^/v")
 
     /// The set for the current locale: Unicode when its codeset is UTF-8, else ASCII.
     /// Sets the locale from the environment first (setlocale(LC_ALL, ""), as curses needs

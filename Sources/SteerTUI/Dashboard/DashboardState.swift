@@ -113,6 +113,24 @@ public struct DashboardState: Equatable, Sendable {
         /// By pod or namespace, then interface name.
         case name
 
+        /// In the table's title ("by rx"); nil for the default order.
+        public var title: String? {
+            switch self {
+            case .path: return nil
+            case .rate: return "by rx"
+            case .name: return "by name"
+            }
+        }
+
+        /// What `s` says it switched to.
+        public var sentence: String {
+            switch self {
+            case .path: return "in receive-path order"
+            case .rate: return "busiest first"
+            case .name: return "by name"
+            }
+        }
+
         public var next: InterfaceOrder {
             let all = Self.allCases
             return all[(all.firstIndex(of: self)! + 1) % all.count]
@@ -143,7 +161,7 @@ public struct DashboardState: Equatable, Sendable {
             if let previous, s.mode != previous { modeMarks.append(ModeMark(index: i, mode: s.mode)) }
             previous = s.mode
         }
-        pressure = Pressure.recent(in: window.suffix(121))
+        pressure = Pressure.recent(in: window)
     }
 
     /// The iperf3 streams of the sample shown.

@@ -178,7 +178,7 @@ enum InterfacesPanel {
         if !ctx.state.ifaceFilter.isEmpty {
             segs.append(Segment("filter \"\(ctx.state.ifaceFilter)\"", p[.warn], priority: 1))
         }
-        if ctx.state.ifaceOrder != .path { segs.append(Segment("by \(ctx.state.ifaceOrder == .rate ? "rx" : "name")", p[.text], priority: 2)) }
+        if let order = ctx.state.ifaceOrder.title { segs.append(Segment(order, p[.text], priority: 2)) }
         return segs
     }
 

@@ -120,7 +120,7 @@ enum ThroughputPanel {
         for m in marks where m.index >= offset {
             let x = start + m.index - offset
             guard x >= plot.x, x < plot.right else { continue }
-            buf.put(ctx.g.vertical == "|" ? "|" : "┴", at: (x, y), style: p[.mode])
+            buf[x, y] = Cell(ctx.g.axisMark, style: p[.mode])
             buf.put(m.mode.name, at: (x + 1, y), style: p[.mode], maxWidth: plot.right - x - 1)
             for row in plot.y..<plot.bottom where buf[x, row].scalar == " " {
                 buf[x, row] = Cell(ctx.g.vertical, style: p[.border])

@@ -234,7 +234,7 @@ class DashboardApp {
         case .char("s"):
             state.ifaceOrder = state.ifaceOrder.next
             state.ifaceScroll = 0
-            state.message = .init("interfaces " + [.path: "in receive-path order", .rate: "busiest first", .name: "by name"][state.ifaceOrder]!)
+            state.message = .init("interfaces " + state.ifaceOrder.sentence)
         case .char("f"):
             askFilter()
         case .resize:
