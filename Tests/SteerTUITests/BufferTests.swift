@@ -63,12 +63,34 @@ import Testing
         let r = Renderer(backend: backend)
         var f = frame(["ab  cd", "      "])
         f.setStyle(1, 0, Style(fg: .green))
-        #expect(r.render(f) == 4)
+        // The blanks after "b" take its colour (a space shows no foreground): one run.
+        #expect(r.render(f) == 6)
         #expect(backend.clears == 1)
         #expect(backend.runs == [
-            Run(x: 0, y: 0, text: "a"), Run(x: 1, y: 0, text: "b", style: Style(fg: .green)), Run(x: 4, y: 0, text: "cd"),
+            Run(x: 0, y: 0, text: "a"), Run(x: 1, y: 0, text: "b  ", style: Style(fg: .green)), Run(x: 4, y: 0, text: "cd"),
         ])
+        f.unifyBlanks()
         #expect(backend.screen == f)
+    }
+
+    /// A blank takes the style before it only where nobody could see the difference.
+    @Test func blanksTakeTheStyleBeforeThemOnlyWhereItIsInvisible() {
+        let green = Style(fg: .green, attributes: .bold), under = Style(fg: .green, attributes: .underline)
+        let onBlue = Style(bg: .blue), reverse = Style(attributes: .reverse)
+        var f = frame(["a b c d e "])
+        f.setStyle(0, 0, green)       // "a " -> the blank turns green bold
+        f.setStyle(2, 0, under)       // "b " -> an underline shows on a space: kept plain
+        f.setStyle(4, 0, onBlue)      // "c " -> a background shows: kept plain
+        f.setStyle(6, 0, green); f.setStyle(7, 0, reverse)  // a reverse blank keeps its own
+        f.unifyBlanks()
+        #expect(f[1, 0].style == green)
+        #expect(f[3, 0].style == .plain && f[5, 0].style == .plain)
+        #expect(f[7, 0].style == reverse)
+        // Never across rows: the first cell of a row keeps its own style.
+        var g = frame(["x ", "  "])
+        g.setStyle(1, 0, green)
+        g.unifyBlanks()
+        #expect(g[0, 1].style == .plain && g[1, 1].style == .plain)
     }
 
     @Test func aSecondIdenticalFrameSendsNothing() {

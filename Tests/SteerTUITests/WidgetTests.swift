@@ -169,12 +169,37 @@ import Testing
         // The y-axis labels: round figures above 9.9 and below 9.0, not 0.
         #expect(chart.first!.contains("10.50 Gb/s"), "\(chart)")
         #expect(chart.dropLast().last!.contains("8.50 Gb/s"), "\(chart)")
-        // The time axis: the span on the left, the switch to rfs where it happened.
+        // The time axis: the span on the left, the switch to rfs where it happened. The
+        // plot is 44 columns, so a column is 3 samples: it spans two minutes and more.
         let axis = chart.last!
-        #expect(axis.contains("-44s ─") && axis.contains("┴rfs"), "\(axis)")
+        #expect(axis.contains("-132s ─") && axis.contains("┴rfs"), "\(axis)")
+        #expect(lines[top].contains("chart 3s a column"), "\(lines[top])")
         let mark = axis.distance(of: "┴rfs")!
         // Before the mark the bars are low (9.0), after it high (9.9): a row filled only after.
         #expect(chart.contains { let r = Array($0); return r.count > mark + 2 && r[mark + 2] != " " && r[mark - 3] == " " }, "\(chart)")
         #expect(Array(chart[chart.count - 2])[mark - 3] != " ", "\(chart)")
+    }
+
+    /// A column is the mean of its samples, aligned on tick numbers: a new sample changes
+    /// only the newest column until it is full, then the chart moves by one column.
+    @Test func columnsHoldAlignedMeansAndShiftOnlyWhenOneFills() {
+        var st = Samples.state(cpus: 2, streams: 2)
+        st.interval = 1
+        st.throughputHistory = [1, 3, 5, 7, 9, 11, 13]
+        st.throughputFirstTick = 5  // ticks 5...11; columns of 3: [3,4,5] [6,7,8] [9,10,11]
+        var c = ThroughputPanel.Columns(st, width: 40)
+        #expect(c.perColumn == 3 && c.span == 120)
+        #expect(c.values == [1, 5, 11])
+        st.throughputHistory.append(15)  // tick 12 opens a new column
+        c = ThroughputPanel.Columns(st, width: 40)
+        #expect(c.values == [1, 5, 11, 15])
+        st.throughputHistory.append(17)  // tick 13 joins it: only the newest column changes
+        c = ThroughputPanel.Columns(st, width: 40)
+        #expect(c.values == [1, 5, 11, 16])
+        #expect(c.peak == 17)
+        // Wide enough for two minutes of single samples: one sample a column.
+        #expect(ThroughputPanel.samplesPerColumn(width: 120, interval: 1) == 1)
+        #expect(ThroughputPanel.samplesPerColumn(width: 60, interval: 1) == 2)
+        #expect(ThroughputPanel.samplesPerColumn(width: 20, interval: 0.5) == 12)
     }
 }

@@ -98,6 +98,33 @@ public struct Buffer: Equatable, Sendable {
     public var area: Rect { Rect(x: 0, y: 0, width: width, height: height) }
 
     /// The cell at (x, y); reading outside gives a blank cell, writing outside does nothing.
+    /// Gives each blank the style of the cell before it on its row wherever nobody could
+    /// see the difference: a space shows its background, reverse and underline, never its
+    /// foreground, bold or dim. The gaps between figures of one colour then need no colour
+    /// switch: curses rewrites unchanged gaps rather than move the cursor, and each switch
+    /// there costs about 20 bytes over SSH (measured: a fifth of the dashboard's output).
+    public mutating func unifyBlanks() {
+        let w = width
+        cells.withUnsafeMutableBufferPointer { c in
+            for y in 0..<height {
+                let row = y * w
+                for x in 1..<max(1, w) where c[row + x].scalar == " " {
+                    let own = c[row + x].style, before = c[row + x - 1].style
+                    if own != before && Buffer.invisibleOnBlank(own) && Buffer.invisibleOnBlank(before) {
+                        c[row + x].style = before
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a style shows nothing on a space: the default background, neither reverse
+    /// nor underline.
+    @inline(__always)
+    static func invisibleOnBlank(_ s: Style) -> Bool {
+        s.bg == .default && s.attributes.isDisjoint(with: [.reverse, .underline])
+    }
+
     public subscript(x: Int, y: Int) -> Cell {
         get {
             guard x >= 0, y >= 0, x < width, y < height else { return .blank }

@@ -65,6 +65,9 @@ public struct DashboardState: Equatable, Sendable {
     /// Total iperf3 throughput in bits/s, one value per tick, oldest first (the app keeps
     /// as many as the widest sparkline could show; the view takes the newest that fit).
     public var throughputHistory: [Double] = []
+    /// The tick number (sample time / interval) of `throughputHistory[0]`: the chart's
+    /// columns are aligned on tick numbers, so a column keeps its samples as new ones come.
+    public var throughputFirstTick = 0
     /// Where the mode changed in `throughputHistory`, marked on the chart's time axis.
     public var modeMarks: [ModeMark] = []
     /// The steering mode in force: baseline, rps, rps+, rfs, rfs+, custom or unknown.
@@ -155,6 +158,7 @@ public struct DashboardState: Equatable, Sendable {
     public mutating func showHistory<C: BidirectionalCollection>(_ samples: C) where C.Element == Sample {
         let window = samples.suffix(Self.historyWindow)
         throughputHistory = window.map { $0.totalBps ?? 0 }
+        throughputFirstTick = window.first.map { Self.tick($0.t, interval: interval) } ?? 0
         modeMarks = []
         var previous: ObservedMode?
         for (i, s) in window.enumerated() {
@@ -162,6 +166,12 @@ public struct DashboardState: Equatable, Sendable {
             previous = s.mode
         }
         pressure = Pressure.recent(in: window)
+    }
+
+    /// The tick number of a sample taken `t` seconds into the session.
+    static func tick(_ t: Double, interval: Double) -> Int {
+        guard interval > 0, t.isFinite, t >= 0, t / interval < 1e15 else { return 0 }
+        return Int((t / interval).rounded())
     }
 
     /// The iperf3 streams of the sample shown.

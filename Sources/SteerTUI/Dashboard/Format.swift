@@ -66,6 +66,13 @@ public enum Format {
         return "huge"
     }
 
+    /// Mb/s for a table column: a tenth below 100 ("12.3"), whole above ("21001"): digits
+    /// past the fourth are noise at these rates, and every one of them changes each tick.
+    static func mbit(_ bps: Double) -> String {
+        let v = bps / 1e6
+        return fixed(v, v.isFinite && abs(v) >= 99.95 ? 0 : 1)
+    }
+
     /// A bit rate for people: "941.2 Mb/s" below 1 Gb/s, "9.41 Gb/s" above.
     static func bitRate(_ bps: Double) -> String { bitRate(bps, as: bps) }
 

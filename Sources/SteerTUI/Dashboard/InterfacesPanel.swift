@@ -260,8 +260,8 @@ enum InterfacesPanel {
             }
             Draw.spans(spans, at: (x + cols[0].x, y), maxWidth: width, ellipsis: ctx.g.ellipsis, into: &buf)
             put(.iface, iface.name, p[.text])
-            put(.rx, Format.fixed(iface.rxBps / 1e6, 1), p[.net])
-            put(.tx, Format.fixed(iface.txBps / 1e6, 1), p[.net])
+            put(.rx, Format.mbit(iface.rxBps), p[.net])
+            put(.tx, Format.mbit(iface.txBps), p[.net])
             put(.pps, Format.si(iface.rxPps), p[.net])
         }
         guard let first = row.queues.first else {

@@ -40,16 +40,16 @@ enum ThroughputPanel {
         let plot = Rect(x: chartX + labelWidth, y: rect.y + 1, width: max(0, rect.right - chartX - labelWidth),
                         height: max(0, content - (axis ? 1 : 0)))
         var segs = titleSegments(state, ctx: ctx, summary: false)
-        let window = Array(state.throughputHistory.suffix(plot.width))
-        if let peak = window.max(), peak > 0 {
-            let span = Format.trimmed(Double(window.count) * state.interval)
-            segs.append(Segment("max \(Format.bitRate(peak)) over \(span)s", p[.label], priority: 3))
+        let columns = Columns(state, width: plot.width)
+        if let peak = columns.peak, peak > 0 {
+            segs.append(Segment("max \(Format.bitRate(peak))", p[.label], priority: 3))
+        }
+        if columns.perColumn > 1 {
+            segs.append(Segment("chart \(Format.trimmed(Double(columns.perColumn) * state.interval))s a column", p[.label], priority: 4))
         }
         Draw.titleRule(segs, row: rect.row(0), ctx: ctx, into: &buf)
         guard content > 0 else { return }
-        chart(window, marks: state.modeMarks, offset: state.throughputHistory.count - window.count, plot: plot,
-              labelX: chartX, axis: axis ? rect.y + rect.height - 1 : nil, span: Double(window.count) * state.interval,
-              ctx: ctx, into: &buf)
+        chart(columns, plot: plot, labelX: chartX, axis: axis ? rect.y + rect.height - 1 : nil, ctx: ctx, into: &buf)
 
         let streams = state.streams
         if streams.isEmpty {
@@ -88,11 +88,55 @@ enum ThroughputPanel {
                 style: p[.stream].adding(.bold))
     }
 
+    /// The chart spans at least this many seconds, so that it holds a mode's run and the
+    /// one before it: where the plot is narrower, a column is the mean of several samples.
+    static let minimumSpan = 120.0
+
+    /// The chart's columns: the mean of `perColumn` samples each, aligned on tick numbers
+    /// (a column keeps its samples as new ones arrive, so the chart shifts once every
+    /// `perColumn` ticks and only its newest column changes in between), the newest last.
+    struct Columns {
+        var values: [Double] = []
+        /// Mode changes: the column of the first value in the new mode.
+        var marks: [(column: Int, mode: ObservedMode)] = []
+        var perColumn = 1
+        /// Seconds the plot spans when full: the time axis' scale, fixed while it fills.
+        var span = 0.0
+        /// The highest single sample the columns hold.
+        var peak: Double?
+
+        init(_ state: DashboardState, width: Int) {
+            let history = state.throughputHistory
+            guard width > 0, !history.isEmpty else { return }
+            perColumn = ThroughputPanel.samplesPerColumn(width: width, interval: state.interval)
+            let k = perColumn, first = state.throughputFirstTick, n = history.count
+            let last = (first + n - 1) / k
+            let firstColumn = max(first / k, last - width + 1)
+            let start = max(0, firstColumn * k - first)
+            for c in firstColumn...last {
+                let slice = history[max(start, c * k - first)..<min(n, (c + 1) * k - first)]
+                let seen = slice.filter(\.isFinite)
+                values.append(seen.isEmpty ? 0 : seen.reduce(0, +) / Double(seen.count))
+            }
+            span = Double(width * k) * state.interval
+            peak = history[start...].filter(\.isFinite).max()
+            for m in state.modeMarks where m.index >= start && m.index < n {
+                marks.append(((first + m.index) / k - firstColumn, m.mode))
+            }
+        }
+    }
+
+    /// Samples a column holds: enough for the chart to span `minimumSpan` seconds.
+    static func samplesPerColumn(width: Int, interval: Double) -> Int {
+        guard width > 0, interval > 0, interval.isFinite else { return 1 }
+        return max(1, Int((minimumSpan / (Double(width) * interval)).rounded(.up)))
+    }
+
     /// The total's chart: zoomed to the range of what it shows (a 10% change between modes
     /// fills rows, not one), labelled at the top and the bottom, with the time axis below.
-    static func chart(_ window: [Double], marks: [DashboardState.ModeMark], offset: Int, plot: Rect, labelX: Int,
-                      axis: Int?, span: Double, ctx: Context, into buf: inout Buffer) {
+    static func chart(_ columns: Columns, plot: Rect, labelX: Int, axis: Int?, ctx: Context, into buf: inout Buffer) {
         let p = ctx.p
+        let window = columns.values
         guard plot.width > 0, plot.height > 0 else { return }
         let seen = window.filter { $0.isFinite && $0 > 0 }
         if let lo = seen.min(), let hi = seen.max() {
@@ -112,13 +156,13 @@ enum ThroughputPanel {
         }
         guard let y = axis, !window.isEmpty else { return }
         buf.fill(Rect(x: plot.x, y: y, width: plot.width, height: 1), ctx.g.horizontal, style: p[.border])
-        if span > 0 {
-            Draw.right("-\(Format.trimmed(span))s", at: (labelX, y), width: plot.x - labelX - 1, style: p[.label], into: &buf)
+        if columns.span > 0 {
+            Draw.right("-\(Format.trimmed(columns.span))s", at: (labelX, y), width: plot.x - labelX - 1, style: p[.label], into: &buf)
         }
-        // The chart is right-aligned: value k of the window is at plot.right - count + k.
+        // The chart is right-aligned: column k is at plot.right - count + k.
         let start = plot.right - window.count
-        for m in marks where m.index >= offset {
-            let x = start + m.index - offset
+        for m in columns.marks {
+            let x = start + m.column
             guard x >= plot.x, x < plot.right else { continue }
             buf[x, y] = Cell(ctx.g.axisMark, style: p[.mode])
             buf.put(m.mode.name, at: (x + 1, y), style: p[.mode], maxWidth: plot.right - x - 1)

@@ -43,6 +43,8 @@ public final class Renderer {
     /// not even a flush).
     @discardableResult
     public func render(_ frame: Buffer) -> Int {
+        var frame = frame
+        frame.unifyBlanks()
         var last: Buffer
         if let p = previous, p.width == frame.width, p.height == frame.height {
             last = p
