@@ -172,7 +172,7 @@ enum Chrome {
         line("flow_cnt", "rps_flow_cnt: the queue's RFS flow table")
         line("sock_flow", "rps_sock_flow_entries: RFS's global table")
         line("pod1/t1/6", "an iperf3 stream: source / test / stream")
-        line("chart", "the total over 2 minutes or more, zoomed; a column's mean")
+        line("chart", "the total, zoomed, over 2 minutes or more")
 
         let textWidth = lines.map { $0.reduce(0) { $0 + Format.width($1.text) } }.max() ?? 0
         let w = min(area.width - 2, textWidth + 4)
