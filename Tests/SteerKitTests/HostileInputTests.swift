@@ -123,7 +123,7 @@ struct BoundedReadTests {
         let fifo = makeFIFO(dir, "r.jsonl")
         for path in [fifo, "/dev/zero", dir.path] {
             #expect(throws: SteerError.self) { try RecordingReader.read(path) }
-            do { _ = try RunExtractor.runs(in: path) } catch {
+            do { _ = try RunExtractor.recordings(in: path)[0] } catch {
                 #expect(error.description.contains("not a regular file"), "\(error.description)")
             }
         }
