@@ -293,6 +293,14 @@ struct RecordRulesTests {
         ("{\"type\":\"sample\",\"t\":NaN}", false, "t"),
         ("{\"type\":\"sample\",\"t\":3,\"cpu\":[{\"cpu\":0,\"usr\":\"NaN\"}]}", false, "usr"),
         ("{\"type\":\"sample\",\"t\":3,\"ifaces\":[{\"name\":5}]}", false, "name"),
+        // keys as steertop writes them (matched as bytes), in another order, with spaces, escaped
+        ("{\"type\":\"sample\",\"t\":3,\"ifaces\":[{\"name\":\"e\",\"netns\":\"\",\"rx_bps\":1,\"queues\":[{\"queue\":0.5}]}]}", false, "queue"),
+        ("{\"type\":\"sample\",\"t\":3,\"ifaces\":[{\"netns\":\"\",\"name\":7}]}", false, "name"),
+        ("{\"type\":\"sample\",\"t\":3,\"ifaces\":[ { \"name\" : \"e\" , \"tx_bps\" : -3 } ]}", false, "tx_bps"),
+        ("{\"type\":\"sample\",\"t\":3,\"ifaces\":[{\"name\":\"e\",\"\\u0072x_bps\":-3}]}", false, "rx_bps"),
+        ("{\"type\":\"sample\",\"t\":3,\"cpu\":[{\"cpu\":0,\"usr\":1,\"nice\":0,\"sys\":-1}]}", false, "sys"),
+        ("{\"type\":\"sample\",\"t\":3,\"cpu\":[{\"idle\":5,\"cpu\":1,\"usr\":\"x\"}]}", false, "usr"),
+        ("{\"type\":\"sample\",\"t\":3,\"cpu\":[{\"cpu\":0,\"new\":\"x\",\"idle\":5}],\"ifaces\":[{\"name\":\"e\",\"new\":[],\"netns\":\"\"}]}", true, nil),
         ("{\"type\":\"sample\",\"t\":3,\"net_rx\":[\"x\"]}", false, "net_rx"),
         ("{\"type\":\"mode\",\"t\":3,\"ok\":\"yes\"}", false, "ok"),
         // null where the encoder writes null (a figure not measured) is fine, not elsewhere

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a valid recording line is, written once for both readers: replay's
 /// (`RecordCodec.decode`) and the statistics' (`LineFields` in Statistics/RunExtractor.swift).
 /// Both read every value through `number`/`require` below and skip the keys they do not
@@ -28,24 +32,100 @@ public enum RecordRules {
         case time, percent, rate, count, cpuID, replicas
     }
 
-    /// The JSON type (and for numbers, the range) of a key's value.
-    indirect enum Value: Sendable {
+    /// The JSON type (and for numbers, the range) of a key's value. Plain values, no
+    /// boxes: a table is looked up for every key stats skips, hundreds of MB of them.
+    enum Value: Sendable {
         case number(Number, nullable: Bool)
         case string(nullable: Bool)
         case bool
-        case array(Value)
-        case object(Table)
+        /// An array of numbers, each may be null.
+        case numbers(Number)
+        case strings
+        /// An array of objects of a table.
+        case objects(TableID)
     }
 
+    /// The tables of the objects inside records.
+    enum TableID: Sendable { case cpu, softnet, queue, interface, stream, write }
+
     /// The keys of one kind of object and their values.
-    struct Table: Sendable {
-        let fields: [(name: StaticString, value: Value)]
+    struct Table: @unchecked Sendable {
+        /// Allocated once per table and never freed (the tables are static): looked up
+        /// without reference counting.
+        let fields: UnsafeBufferPointer<(name: StaticString, value: Value)>
+        /// Each key as the writer writes it after another member: `,"name":` (the first
+        /// member's is the same without its comma).
+        let templates: UnsafeBufferPointer<(start: UnsafePointer<UInt8>, count: Int)>
+
+        init(fields: [(name: StaticString, value: Value)]) {
+            let p = UnsafeMutableBufferPointer<(name: StaticString, value: Value)>.allocate(capacity: fields.count)
+            _ = p.initialize(from: fields)
+            self.fields = UnsafeBufferPointer(p)
+            let t = UnsafeMutableBufferPointer<(start: UnsafePointer<UInt8>, count: Int)>.allocate(capacity: fields.count)
+            for (k, f) in fields.enumerated() {
+                let bytes: [UInt8] = [0x2c, 0x22] + Array(UnsafeBufferPointer(start: f.name.utf8Start, count: f.name.utf8CodeUnitCount)) + [0x22, 0x3a]
+                let b = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+                b.initialize(from: bytes, count: bytes.count)
+                t[k] = (UnsafePointer(b), bytes.count)
+            }
+            templates = UnsafeBufferPointer(t)
+        }
 
         /// The value `key` must hold; nil for a key the schema does not know.
         @inline(__always)
         func value(of key: JSONKey) -> Value? {
             for f in fields where key == f.name { return f.value }
             return nil
+        }
+
+        /// Where a reader stands in one object of this table.
+        struct Cursor {
+            var first = true
+            /// The field the writer writes next.
+            var expected = 0
+        }
+
+        /// The next member's field: its index in `fields`, -1 for a key the schema does
+        /// not know, nil after the closing '}'. The scanner is then at the member's value.
+        ///
+        /// steertop writes the keys in the table's order without spaces, so the next key is
+        /// first matched as bytes (`,"rx_bps":`) at the cursor; anything else (another
+        /// order, spaces, escapes, an unknown key) takes the general path: `nextKey`, then
+        /// a search of the table.
+        @inline(__always)
+        func next(_ s: inout JSONScanner, _ c: inout Cursor) throws(JSONError) -> Int? {
+            let k = c.expected
+            if k < templates.count, let base = s.bytes.baseAddress {
+                let t = templates[k]
+                let skip = c.first ? 1 : 0
+                let n = t.count - skip
+                if s.index + n <= s.bytes.count, memcmp(base + s.index, t.start + skip, n) == 0 {
+                    s.keyStart = s.index + 2 - skip
+                    s.keyEnd = s.index + n - 2
+                    s.keyEscaped = false
+                    s.index += n
+                    c.first = false
+                    c.expected = k + 1
+                    return k
+                }
+            }
+            guard let key = try s.nextKey(&c.first) else { return nil }
+            for j in fields.indices where key == fields[j].name {
+                c.expected = j + 1
+                return j
+            }
+            return -1
+        }
+    }
+
+    static func table(_ id: TableID) -> Table {
+        switch id {
+        case .cpu: return cpuEntry
+        case .softnet: return softnetEntry
+        case .queue: return queueEntry
+        case .interface: return interfaceEntry
+        case .stream: return streamEntry
+        case .write: return writeEntry
         }
     }
 
@@ -55,12 +135,10 @@ public enum RecordRules {
     @inline(__always)
     public static func number(_ s: inout JSONScanner, _ kind: Number, nullable: Bool = false) throws(JSONError) -> Double? {
         if nullable && s.consumeNull() { return nil }
-        if !nullable && s.peek() == 0x6e {
-            throw problem(s, "\(s.lastKey ?? "value") is null", category: "null \(s.lastKey ?? "values")")
-        }
+        if !nullable && s.peek() == 0x6e { throw nullError(s) }
         let start = s.index
         let v = try s.double()
-        try check(v, kind, s, at: start)
+        if !inRange(v, kind) { throw rangeError(v, kind, s, at: start) }
         return v
     }
 
@@ -76,30 +154,40 @@ public enum RecordRules {
         Int(try number(&s, kind)!)
     }
 
+    /// Whether `v` lies within the range of `kind`.
     @inline(__always)
-    static func check(_ v: Double, _ kind: Number, _ s: JSONScanner, at offset: Int) throws(JSONError) {
+    public static func inRange(_ v: Double, _ kind: Number) -> Bool {
+        switch kind {
+        case .time: return abs(v) <= timeLimit
+        // Not above 100 either, in a recording steertop wrote; but a figure above it (a
+        // tool that sums cores) is kept, to be seen, rather than hidden.
+        case .percent, .rate: return v >= 0
+        case .count: return v >= Double(counts.lowerBound) && v <= Double(counts.upperBound) && v == Double(Int64(v))
+        case .cpuID: return v >= 0 && v < Double(cpuIDs.upperBound) && v == Double(Int64(v))
+        case .replicas: return v >= Double(replicas.lowerBound) && v <= Double(replicas.upperBound) && v == Double(Int64(v))
+        }
+    }
+
+    @inline(never)
+    static func rangeError(_ v: Double, _ kind: Number, _ s: JSONScanner, at offset: Int) -> JSONError {
+        let key = s.lastKey
         switch kind {
         case .time:
-            if abs(v) <= timeLimit { return }
-            throw problem(s, "t \(v) out of range (more than \(Int(timeLimit)) s from the start)", category: "t out of range", at: offset)
-        case .percent:
-            // Not above 100 either, in a recording steertop wrote; but a figure above it
-            // (a tool that sums cores) is kept, to be seen, rather than hidden.
-            if v >= 0 { return }
-            throw problem(s, "negative \(s.lastKey ?? "percentage") (\(v))", category: "negative \(s.lastKey ?? "percentages")", at: offset)
-        case .rate:
-            if v >= 0 { return }
-            throw problem(s, "negative \(s.lastKey ?? "rate") (\(v))", category: "negative \(s.lastKey ?? "rates")", at: offset)
+            return problem(s, "t \(v) out of range (more than \(Int(timeLimit)) s from the start)", category: "t out of range", at: offset)
+        case .percent, .rate:
+            return problem(s, "negative \(key ?? "value") (\(v))", category: "negative \(key ?? "values")", at: offset)
         case .count:
-            if v == v.rounded(), v >= Double(counts.lowerBound), v <= Double(counts.upperBound) { return }
-            throw problem(s, "\(s.lastKey ?? "count") \(v) is not a count (an integer from 0 to 2^40)", category: "bad \(s.lastKey ?? "counts")", at: offset)
+            return problem(s, "\(key ?? "count") \(v) is not a count (an integer from 0 to 2^40)", category: "bad \(key ?? "counts")", at: offset)
         case .cpuID:
-            if v == v.rounded(), v >= 0, v < Double(cpuIDs.upperBound) { return }
-            throw problem(s, "CPU id \(v) out of range (0 to \(cpuIDs.upperBound - 1))", category: "CPU ids out of range", at: offset)
+            return problem(s, "CPU id \(v) out of range (0 to \(cpuIDs.upperBound - 1))", category: "CPU ids out of range", at: offset)
         case .replicas:
-            if v == v.rounded(), v >= Double(replicas.lowerBound), v <= Double(replicas.upperBound) { return }
-            throw problem(s, "replicas \(v) out of range (\(replicas.lowerBound) to \(replicas.upperBound))", category: "replicas out of range", at: offset)
+            return problem(s, "replicas \(v) out of range (\(replicas.lowerBound) to \(replicas.upperBound))", category: "replicas out of range", at: offset)
         }
+    }
+
+    @inline(never)
+    static func nullError(_ s: JSONScanner) -> JSONError {
+        problem(s, "\(s.lastKey ?? "value") is null", category: "null \(s.lastKey ?? "values")")
     }
 
     @inline(never)
@@ -156,6 +244,12 @@ public enum RecordRules {
 
     /// Skips the value at the cursor, checking it holds `value`'s type and range.
     static func skip(_ s: inout JSONScanner, as value: Value) throws(JSONError) {
+        if case .objects(let id) = value { try skipObjects(&s, table(id)) } else { try skipFlat(&s, value) }
+    }
+
+    /// A value that holds no objects.
+    @inline(__always)
+    static func skipFlat(_ s: inout JSONScanner, _ value: Value) throws(JSONError) {
         switch value {
         case .number(let kind, let nullable):
             _ = try number(&s, kind, nullable: nullable)
@@ -164,15 +258,33 @@ public enum RecordRules {
             _ = try s.stringKey()
         case .bool:
             _ = try s.bool()
-        case .array(let element):
+        case .numbers(let kind):
             try s.beginArray()
             var first = true
-            while try s.nextElement(&first) { try skip(&s, as: element) }
-        case .object(let table):
-            try s.beginObject()
+            while try s.nextElement(&first) { _ = try number(&s, kind, nullable: true) }
+        case .strings:
+            try s.beginArray()
             var first = true
-            while let key = try s.nextKey(&first) {
-                if let v = table.value(of: key) { try skip(&s, as: v) } else { try s.skipValue() }
+            while try s.nextElement(&first) { _ = try s.stringKey() }
+        case .objects(let id):
+            try skipObjects(&s, table(id))
+        }
+    }
+
+    /// An array of objects of `table`, each key checked (unknown keys skipped).
+    static func skipObjects(_ s: inout JSONScanner, _ table: Table) throws(JSONError) {
+        try s.beginArray()
+        var first = true
+        while try s.nextElement(&first) {
+            try s.beginObject()
+            var c = Table.Cursor()
+            while let k = try table.next(&s, &c) {
+                guard k >= 0 else {
+                    try s.skipValue()
+                    continue
+                }
+                let v = table.fields[k].value
+                if case .objects(let id) = v { try skipObjects(&s, Self.table(id)) } else { try skipFlat(&s, v) }
             }
         }
     }
@@ -183,6 +295,7 @@ public enum RecordRules {
     static func skip(_ s: inout JSONScanner, key: JSONKey, in table: Table) throws(JSONError) {
         if let v = table.value(of: key) { try skip(&s, as: v) } else { try s.skipValue() }
     }
+
 
     // MARK: the schema's tables
 
@@ -211,7 +324,7 @@ public enum RecordRules {
         (S.Interface.name, .string(nullable: false)), (S.Interface.netns, .string(nullable: false)),
         (S.Interface.rxBps, .number(.rate, nullable: true)), (S.Interface.txBps, .number(.rate, nullable: true)),
         (S.Interface.rxPps, .number(.rate, nullable: true)), (S.Interface.txPps, .number(.rate, nullable: true)),
-        (S.Interface.queues, .array(.object(queueEntry))),
+        (S.Interface.queues, .objects(.queue)),
     ])
     static let streamEntry = Table(fields: [
         (S.Stream.id, .string(nullable: false)),
@@ -222,14 +335,14 @@ public enum RecordRules {
     static let sample = Table(fields: [
         (RecordSchema.t, .number(.time, nullable: false)),
         (S.mode, .string(nullable: false)),
-        (S.cpu, .array(.object(cpuEntry))),
-        (S.netRX, .array(.number(.rate, nullable: true))), (S.netTX, .array(.number(.rate, nullable: true))),
-        (S.softnet, .array(.object(softnetEntry))),
-        (S.ifaces, .array(.object(interfaceEntry))),
+        (S.cpu, .objects(.cpu)),
+        (S.netRX, .numbers(.rate)), (S.netTX, .numbers(.rate)),
+        (S.softnet, .objects(.softnet)),
+        (S.ifaces, .objects(.interface)),
         (S.sockFlowEntries, .number(.count, nullable: true)),
-        (S.streams, .array(.object(streamEntry))),
+        (S.streams, .objects(.stream)),
         (S.totalBps, .number(.rate, nullable: true)),
-        (S.missing, .array(.string(nullable: false))),
+        (S.missing, .strings),
     ])
     typealias M = RecordSchema.ModeChange
     static let writeEntry = Table(fields: [
@@ -240,7 +353,7 @@ public enum RecordRules {
     static let mode = Table(fields: [
         (RecordSchema.t, .number(.time, nullable: false)),
         (M.from, .string(nullable: false)), (M.to, .string(nullable: false)), (M.ok, .bool),
-        (M.writes, .array(.object(writeEntry))), (M.errors, .array(.string(nullable: false))),
+        (M.writes, .objects(.write)), (M.errors, .strings),
     ])
     typealias R = RecordSchema.Run
     /// The run record's keys (`event` is checked by its readers: start or end).

@@ -196,6 +196,10 @@ struct LineFields {
     typealias Ty = RecordSchema.RecordType
     typealias C = RecordSchema.Sample.CPU
     typealias S = RecordSchema.Sample
+    /// Where %idle, %soft and the CPU id stand in RecordRules' table of a `cpu` entry.
+    static let idleField = RecordRules.cpuEntry.fields.firstIndex { String(describing: $0.name) == "idle" }!
+    static let softField = RecordRules.cpuEntry.fields.firstIndex { String(describing: $0.name) == "soft" }!
+    static let cpuField = RecordRules.cpuEntry.fields.firstIndex { String(describing: $0.name) == "cpu" }!
     /// The five modes' names as bytes, in Mode.allCases order (compared without a String).
     static let modeNames: [[UInt8]] = Mode.allCases.map { Array($0.rawValue.utf8) }
 
@@ -369,6 +373,8 @@ struct LineFields {
     /// The sample's `cpu` array: each CPU's number, %idle and %soft (NaN where null or
     /// absent; a CPU without a number takes its position).
     mutating func readCPUs(_ s: inout JSONScanner) throws(JSONError) {
+        let cpuTable = RecordRules.cpuEntry
+        let idleField = Self.idleField, softField = Self.softField, cpuField = Self.cpuField
         try s.beginArray()
         var f = true
         var position = 0
@@ -376,12 +382,13 @@ struct LineFields {
             var cpu = position
             var i = Double.nan, so = Double.nan
             try s.beginObject()
-            var g = true
-            while let k = try s.nextKey(&g) {
-                if k == C.idle { i = try RecordRules.number(&s, .percent, nullable: true) ?? .nan }
-                else if k == C.soft { so = try RecordRules.number(&s, .percent, nullable: true) ?? .nan }
-                else if k == C.cpu { cpu = try RecordRules.int(&s, .cpuID) }
-                else { try RecordRules.skip(&s, key: k, in: RecordRules.cpuEntry) }
+            var c = RecordRules.Table.Cursor()
+            while let k = try cpuTable.next(&s, &c) {
+                if k == idleField { i = try RecordRules.number(&s, .percent, nullable: true) ?? .nan }
+                else if k == softField { so = try RecordRules.number(&s, .percent, nullable: true) ?? .nan }
+                else if k == cpuField { cpu = try RecordRules.int(&s, .cpuID) }
+                else if k >= 0 { try RecordRules.skipFlat(&s, cpuTable.fields[k].value) }
+                else { try s.skipValue() }
             }
             if cpuEntries == cpuIndex.count {
                 cpuIndex.append(0); idle.append(0); soft.append(0)
