@@ -171,6 +171,14 @@ public enum RunExtractor {
         return done
     }
 
+    /// The statistics' verdict on one line (nil: taken), for tests and the fuzz target
+    /// that hold it to replay's (`RecordCodec.decode`).
+    public static func verdict(_ line: UnsafeRawBufferPointer) -> JSONError? {
+        var fields = LineFields()
+        do throws(JSONError) { try fields.read(line, streamIDs: true) } catch { return error }
+        return nil
+    }
+
     static func header(_ path: String, _ number: Int, _ line: UnsafeRawBufferPointer) throws(SteerError) -> RecordingHeader {
         let record: Record
         do throws(JSONError) {
