@@ -157,6 +157,24 @@ struct HostileStatsCLITests {
         #expect(r.stderr.contains("1 run without an end"), "\(r.stderr)")
     }
 
+    @Test("replay of a recording whose samples are all refused says which lines and why")
+    func replayNoSamplesSaysWhy() throws {
+        let state = TestState()
+        let dir = TemporaryDirectory()
+        let header = cliRecording([])[0]
+        let lines = [header,
+                     "{\"type\":\"sample\",\"t\":1e308}",
+                     "{\"type\":\"sample\",\"t\":2,\"cpu\":[{\"cpu\":9e18}]}",
+                     "{\"type\":\"sample\",\"t\":\"NaN\"}",
+                     "{\"type\":\"note\",\"t\":3,\"text\":\"x\"}"]
+        let path = dir.write("r.jsonl", lines.joined(separator: "\n") + "\n")
+        // replay needs a terminal: in tmux, as a person would run it.
+        let pane = try TmuxPane(width: 400, height: 10, command: [steertopBinary, "replay", path],
+                                environment: ["TERM=xterm-256color", "STEERTOP_STATE_DIR=\(state.path)"], directory: dir.path)
+        #expect(pane.waitFor("holds no samples to replay (1 other records); skipped 3 lines: 1 sample with t out of range (line 2), "
+                             + "1 sample with CPU ids out of range (line 3), 1 malformed JSON (line 4)"), "\(pane.text)")
+    }
+
     @Test("two recordings concatenated: the runs of each kept to it, and a note")
     func concatenated() throws {
         let state = TestState()
