@@ -320,6 +320,8 @@ struct RecordRulesTests {
         // "type" not first
         ("{\"t\":3,\"bps\":-1,\"id\":\"s\",\"type\":\"stream_end\"}", false, "bps"),
         ("{\"t\":3,\"type\":\"sample\"}", true, nil),
+        // a header of another format (found by fuzz/run rules)
+        ("{\"type\":\"header\",\"format\":\"steertop-recoindrg\",\"version\":1}", false, nil),
         // not JSON
         ("{\"type\":\"sample\",\"t\":3", false, nil),
         ("{\"type\":\"sample\",\"t\":3} trailing", false, nil),

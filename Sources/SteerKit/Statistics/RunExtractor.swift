@@ -144,9 +144,8 @@ public enum RunExtractor {
             }
             do throws(JSONError) {
                 try fields.read(line, streamIDs: current.collectsStreamIDs)
-                if fields.type == .header {
+                if fields.type == .header, let h = fields.header {
                     // Recordings concatenated (cat a.jsonl b.jsonl): the second starts here.
-                    guard case .header(let h) = try RecordCodec.decode(line) else { return }
                     done.append(current.finish())
                     let next = Scan(path: path, header: h, options: options)
                     next.result.part = done.count + 1
@@ -213,6 +212,8 @@ struct LineFields {
 
     var type = RecordKind.other
     var seen: RecordRules.Keys = []
+    /// A header's contents (a second recording starts).
+    var header: RecordingHeader?
     var t = 0.0
     /// 0...4: one of StatsModes.order; -1: another mode (in `modeName`); -2: none.
     var modeIndex = -2
@@ -243,6 +244,7 @@ struct LineFields {
     /// every line steertop writes, and when it does not, it is looked for first.
     mutating func read(_ line: UnsafeRawBufferPointer, streamIDs collectIDs: Bool) throws(JSONError) {
         seen = []
+        header = nil
         t = 0
         modeIndex = -2
         cpuEntries = 0
@@ -273,7 +275,12 @@ struct LineFields {
             case .streamEnd: try readStreamEnd(&s, &first)
             case .mode: try readT(&s, &first, RecordRules.mode)
             case .note: try readT(&s, &first, RecordRules.note)
-            case .header, .other: while try s.nextKey(&first) != nil { try s.skipValue() }
+            case .header:
+                // Rare (recordings concatenated): read whole, by replay's decoder.
+                var whole = JSONScanner(line)
+                header = try RecordCodec.decodeHeader(&whole)
+                s = whole
+            case .other: while try s.nextKey(&first) != nil { try s.skipValue() }
             }
             guard s.atEnd() else { throw s.fail("unexpected text after the record") }
             try RecordRules.require(type, seen: seen)
