@@ -1,5 +1,5 @@
 // libFuzzer targets for the parsers that take bytes other people wrote (issue 12):
-// STEERFUZZ_TARGET picks one of record, theme, snapshot, iperf, keys. Built by `fuzz/run`
+// STEERFUZZ_TARGET picks one of record, rules, theme, snapshot, iperf, keys. Built by `fuzz/run`
 // with -sanitize=fuzzer,address. SwiftPM links an executable's entry point as
 // `steerfuzz_main`, so that calls libFuzzer's driver (LLVMFuzzerRunDriver) with the target.
 #if canImport(Glibc)
@@ -35,6 +35,15 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     case "record":
         // The line decoder (replay's) and the text escaping of whatever it decoded.
         if let record = try? RecordCodec.decode(bytes) { _ = TerminalText.escape("\(record)") }
+    case "rules":
+        // One definition of validity: replay's decoder and stats' reader must agree on
+        // every line, for the same kind of reason; a disagreement is a crash to keep.
+        var replay: JSONError?
+        do throws(JSONError) { _ = try RecordCodec.decode(bytes) } catch { replay = error }
+        let stats = RunExtractor.verdict(bytes)
+        if (replay == nil) != (stats == nil) || replay?.category != stats?.category {
+            fatalError("replay and stats disagree: \(replay?.description ?? "taken") vs \(stats?.description ?? "taken")")
+        }
     case "theme":
         let text = String(decoding: bytes, as: UTF8.self)
         _ = Theme.parse(text, name: "fuzz", file: "fuzz.theme")
@@ -56,7 +65,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         for b in bytes { _ = decoder.feed(.byte(b)) }
         _ = decoder.timeOut()
     default:
-        fatalError("STEERFUZZ_TARGET must be record, theme, snapshot, iperf or keys")
+        fatalError("STEERFUZZ_TARGET must be record, rules, theme, snapshot, iperf or keys")
     }
     return 0
 }

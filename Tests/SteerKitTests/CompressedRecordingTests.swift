@@ -43,7 +43,7 @@ struct CompressedRecordingTests {
         let first = try #require(try? BoundedFile.read(packedPath, limit: 1 << 24).get())
         #expect(kind == .zstd ? first.prefix(4) == [0x28, 0xb5, 0x2f, 0xfd] : first.prefix(2) == [0x1f, 0x8b])
         // stats' reader (RunExtractor) goes through the same byte source.
-        let runsA = try RunExtractor.runs(in: plainPath), runsB = try RunExtractor.runs(in: packedPath)
+        let runsA = try RunExtractor.recordings(in: plainPath)[0], runsB = try RunExtractor.recordings(in: packedPath)[0]
         #expect(StatsReport([runsB]).json() == StatsReport([runsA]).json())
     }
 

@@ -230,7 +230,7 @@ struct StatsCoreTests {
             lines.append(line(.run(RunMark(t: t + 1, event: .start, run: 5, mode: "baseline", replicas: 1))))
             lines.append(sampleLine(t: t + 2, mode: "baseline", idle: [0, 0], soft: [50, 50], total: 5e9))
             let path = try writeRecording(dir, "runs.jsonl", lines)
-            let runs = try RunExtractor.runs(in: path)
+            let runs = try RunExtractor.recordings(in: path)[0]
             #expect(runs.usedRunRecords)
             #expect(runs.runs.map(\.bitrate) == [100e6, 110e6, 90e6])
             #expect(runs.runs.allSatisfy { $0.streamEnds == 1 && $0.samples == 3 })
@@ -308,7 +308,7 @@ struct StatsCoreTests {
             lines.append(line(.streamEnd(StreamEnd(t: 40, id: "a", bps: 1e12, bytes: 1, seconds: 40))))
 
             let path = try writeRecording(dir, "live.jsonl", lines)
-            let runs = try RunExtractor.runs(in: path)
+            let runs = try RunExtractor.recordings(in: path)[0]
             #expect(!runs.usedRunRecords)
             #expect(runs.runs.map(\.mode) == ["baseline", "rps", "rps", "rfs"])
             #expect(runs.runs.map(\.samples) == [3, 2, 3, 4])
@@ -336,7 +336,7 @@ struct StatsCoreTests {
             #expect(report.notes.contains("baseline with 2 replicas has only 1 run: no confidence interval"))
 
             // Another warm-up moves the cut: with 0 s every sample counts.
-            let all = try RunExtractor.runs(in: path, options: StatsOptions(warmup: 0))
+            let all = try RunExtractor.recordings(in: path, options: StatsOptions(warmup: 0))[0]
             #expect(all.runs.map(\.samples) == [8, 7, 8, 3, 9])
         }
     }
@@ -405,7 +405,7 @@ struct StatsCoreTests {
             lines.insert("{\"type\":\"note\",\"t\":1,\"text\":\"x\"} trailing", at: 14)  // line 15
             lines.insert("{\"type\":\"future\",\"t\":1,\"what\":[1,2,{\"a\":null}]}", at: 16)  // unknown: fine
             let path = try writeRecording(dir, "bad.jsonl", lines + ["{\"type\":\"sample\",\"t\":99,\"cpu\":[{\"cpu\":0"], end: "")
-            let runs = try RunExtractor.runs(in: path)
+            let runs = try RunExtractor.recordings(in: path)[0]
             #expect(runs.malformedLines == 5)
             #expect(runs.problems.map(\.line) == [4, 7, 10, 13, 15])
             #expect(runs.truncatedLastLine)
@@ -416,9 +416,11 @@ struct StatsCoreTests {
             #expect(report.notes[0].hasSuffix("; line skipped"))
             #expect(report.notes[1].hasPrefix("\(path):7: "))
             #expect(report.notes[2].hasPrefix("\(path):10: run event must be start or end"))
-            #expect(report.notes[3] == "5 malformed lines skipped in all (the first 3 named above)")
-            #expect(report.notes[4] == "\(path): the last line is cut off (the recorder stopped mid-write?); ignored")
-            #expect(report.notes.count == 5)
+            // One line says what was skipped and why.
+            #expect(report.notes[3] == "\(path): skipped 6 lines: 3 malformed JSON (first at line 4), "
+                    + "1 run record with an event other than start or end (line 10), 1 line without a type (line 13), "
+                    + "1 last line cut off (the recorder stopped mid-write?) (line 50)")
+            #expect(report.notes.count == 4)
         }
     }
 

@@ -171,7 +171,7 @@ extension LabTests {
             let damaged = work.write("damaged.jsonl", lines.joined(separator: "\n") + "\n")
             let replay = try TmuxPane(width: 100, height: 30, command: [steertopBinary, "replay", damaged],
                                       environment: ["TERM=xterm-256color"], directory: work.path)
-            #expect(replay.waitFor("1 malformed line skipped (first: line 6)"), "\(replay.text)")
+            #expect(replay.waitFor("skipped 1 line: 1 malformed JSON (line 6)"), "\(replay.text)")
             #expect(replay.text.contains("REPLAY"))
             replay.send("q")
         }

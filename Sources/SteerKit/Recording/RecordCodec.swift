@@ -215,24 +215,32 @@ public enum RecordCodec {
     // MARK: reading
 
     /// Reads one line (without its newline). Unknown keys are skipped; an unknown type
-    /// gives `.unknown`; anything that is not a JSON object with a string "type" throws.
+    /// gives `.unknown`; a line that is not a JSON object with a string "type", or that
+    /// breaks a rule of RecordRules (a value out of range, a required key missing), throws.
     public static func decode(_ line: UnsafeRawBufferPointer) throws(JSONError) -> Record {
         var s = JSONScanner(line)
         // "type" is written first, but a reader must not rely on key order: find it first.
-        let type = try findType(line)
+        let type = try findTypeKey(line)
+        let kind = RecordKind(type)
+        var seen: RecordRules.Keys = []
         let record: Record
-        switch type {
-        case Ty.header: record = .header(try decodeHeader(&s))
-        case Ty.sample: record = .sample(try decodeSample(&s))
-        case Ty.mode: record = .mode(try decodeMode(&s))
-        case Ty.run: record = .run(try decodeRun(&s))
-        case Ty.streamEnd: record = .streamEnd(try decodeStreamEnd(&s))
-        case Ty.note: record = .note(try decodeNote(&s))
-        default:
-            try s.skipValue()
-            record = .unknown(type: type)
+        do throws(JSONError) {
+            switch kind {
+            case .header: record = .header(try decodeHeader(&s))
+            case .sample: record = .sample(try decodeSample(&s, seen: &seen))
+            case .mode: record = .mode(try decodeMode(&s, seen: &seen))
+            case .run: record = .run(try decodeRun(&s, seen: &seen))
+            case .streamEnd: record = .streamEnd(try decodeStreamEnd(&s, seen: &seen))
+            case .note: record = .note(try decodeNote(&s, seen: &seen))
+            case .other:
+                try s.skipValue()
+                record = .unknown(type: type.string)
+            }
+            guard s.atEnd() else { throw s.fail("unexpected text after the record") }
+            try RecordRules.require(kind, seen: seen)
+        } catch {
+            throw error.inRecord(kind)
         }
-        guard s.atEnd() else { throw s.fail("unexpected text after the record") }
         return record
     }
 
@@ -245,14 +253,22 @@ public enum RecordCodec {
 
     /// The value of the top-level "type" key.
     public static func findType(_ line: UnsafeRawBufferPointer) throws(JSONError) -> String {
+        try findTypeKey(line).string
+    }
+
+    /// The value of the top-level "type" key as it stands in the line (escapes honoured
+    /// when compared).
+    static func findTypeKey(_ line: UnsafeRawBufferPointer) throws(JSONError) -> JSONKey {
         var s = JSONScanner(line)
         try s.beginObject()
         var first = true
         while let key = try s.nextKey(&first) {
-            if key == Ty.key { return try s.string() }
+            if key == Ty.key { return try s.stringKey() }
             try s.skipValue()
         }
-        throw JSONError(offset: 0, reason: "not a recording line (no \"type\")")
+        var e = JSONError(offset: 0, reason: "not a recording line (no \"type\")")
+        e.category = "without a type"
+        throw e
     }
 
     static func decodeHeader(_ s: inout JSONScanner) throws(JSONError) -> RecordingHeader {
@@ -267,7 +283,7 @@ public enum RecordCodec {
             else if key == H.started { h.started = try s.string() }
             else if key == H.host { h.host = try s.string() }
             else if key == H.kernel { h.kernel = try s.string() }
-            else if key == H.cpus { h.cpus = try s.int() }
+            else if key == H.cpus { h.cpus = try RecordRules.int(&s, .count) }
             else if key == H.intervalSeconds { h.intervalSeconds = try s.double() }
             else if key == H.tool {
                 try s.beginObject()
@@ -304,46 +320,60 @@ public enum RecordCodec {
         return out
     }
 
-    static func doubleArray(_ s: inout JSONScanner) throws(JSONError) -> [Double] {
+    /// An array of rates (null: not measured, read as 0).
+    static func rateArray(_ s: inout JSONScanner) throws(JSONError) -> [Double] {
         var out: [Double] = []
         try s.beginArray()
         var first = true
-        while try s.nextElement(&first) { out.append(try s.doubleOrNull() ?? 0) }
+        while try s.nextElement(&first) { out.append(try RecordRules.number(&s, .rate, nullable: true) ?? 0) }
         return out
     }
 
+    /// A percentage or a rate that may be null (not measured): read as 0.
+    @inline(__always)
+    static func figure(_ s: inout JSONScanner, _ kind: RecordRules.Number) throws(JSONError) -> Double {
+        try RecordRules.number(&s, kind, nullable: true) ?? 0
+    }
+
     public static func decodeSample(_ s: inout JSONScanner) throws(JSONError) -> Sample {
+        var seen: RecordRules.Keys = []
+        let sample = try decodeSample(&s, seen: &seen)
+        try RecordRules.require(.sample, seen: seen)
+        return sample
+    }
+
+    static func decodeSample(_ s: inout JSONScanner, seen: inout RecordRules.Keys) throws(JSONError) -> Sample {
         var sample = Sample()
         try s.beginObject()
         var first = true
         while let key = try s.nextKey(&first) {
-            if key == RecordSchema.t { sample.t = try s.double() }
+            if key == RecordSchema.t { sample.t = try RecordRules.value(&s, .time); seen.insert(.t) }
             else if key == S.mode { sample.mode = ObservedMode(name: try s.string()) }
             else if key == S.cpu {
                 try s.beginArray()
                 var f = true
                 while try s.nextElement(&f) {
-                    var c = CPUUsage(cpu: 0)
+                    var c = CPUUsage(cpu: sample.cpus.count)
                     try s.beginObject()
                     var g = true
                     while let k = try s.nextKey(&g) {
-                        if k == S.CPU.cpu { c.cpu = try s.int() }
-                        else if k == S.CPU.usr { c.usr = try s.double() }
-                        else if k == S.CPU.nice { c.nice = try s.double() }
-                        else if k == S.CPU.sys { c.sys = try s.double() }
-                        else if k == S.CPU.iowait { c.iowait = try s.double() }
-                        else if k == S.CPU.irq { c.irq = try s.double() }
-                        else if k == S.CPU.soft { c.soft = try s.double() }
-                        else if k == S.CPU.steal { c.steal = try s.double() }
-                        else if k == S.CPU.guest { c.guest = try s.double() }
-                        else if k == S.CPU.gnice { c.gnice = try s.double() }
-                        else if k == S.CPU.idle { c.idle = try s.double() }
+                        if k == S.CPU.cpu { c.cpu = try RecordRules.int(&s, .cpuID) }
+                        else if k == S.CPU.usr { c.usr = try figure(&s, .percent) }
+                        else if k == S.CPU.nice { c.nice = try figure(&s, .percent) }
+                        else if k == S.CPU.sys { c.sys = try figure(&s, .percent) }
+                        else if k == S.CPU.iowait { c.iowait = try figure(&s, .percent) }
+                        else if k == S.CPU.irq { c.irq = try figure(&s, .percent) }
+                        else if k == S.CPU.soft { c.soft = try figure(&s, .percent) }
+                        else if k == S.CPU.steal { c.steal = try figure(&s, .percent) }
+                        else if k == S.CPU.guest { c.guest = try figure(&s, .percent) }
+                        else if k == S.CPU.gnice { c.gnice = try figure(&s, .percent) }
+                        else if k == S.CPU.idle { c.idle = try figure(&s, .percent) }
                         else { try s.skipValue() }
                     }
                     sample.cpus.append(c)
                 }
-            } else if key == S.netRX { sample.netRX = try doubleArray(&s) }
-            else if key == S.netTX { sample.netTX = try doubleArray(&s) }
+            } else if key == S.netRX { sample.netRX = try rateArray(&s) }
+            else if key == S.netTX { sample.netTX = try rateArray(&s) }
             else if key == S.softnet {
                 try s.beginArray()
                 var f = true
@@ -352,12 +382,12 @@ public enum RecordCodec {
                     try s.beginObject()
                     var g = true
                     while let k = try s.nextKey(&g) {
-                        if k == S.Softnet.cpu { n.cpu = try s.int() }
-                        else if k == S.Softnet.processed { n.processed = try s.double() }
-                        else if k == S.Softnet.dropped { n.dropped = try s.double() }
-                        else if k == S.Softnet.timeSqueeze { n.timeSqueeze = try s.double() }
-                        else if k == S.Softnet.receivedRPS { n.receivedRPS = try s.double() }
-                        else if k == S.Softnet.flowLimit { n.flowLimit = try s.double() }
+                        if k == S.Softnet.cpu { n.cpu = try RecordRules.int(&s, .cpuID) }
+                        else if k == S.Softnet.processed { n.processed = try figure(&s, .rate) }
+                        else if k == S.Softnet.dropped { n.dropped = try figure(&s, .rate) }
+                        else if k == S.Softnet.timeSqueeze { n.timeSqueeze = try figure(&s, .rate) }
+                        else if k == S.Softnet.receivedRPS { n.receivedRPS = try figure(&s, .rate) }
+                        else if k == S.Softnet.flowLimit { n.flowLimit = try figure(&s, .rate) }
                         else { try s.skipValue() }
                     }
                     sample.softnet.append(n)
@@ -366,7 +396,7 @@ public enum RecordCodec {
                 try s.beginArray()
                 var f = true
                 while try s.nextElement(&f) { sample.ifaces.append(try decodeInterface(&s)) }
-            } else if key == S.sockFlowEntries { sample.sockFlowEntries = try s.intOrNull() }
+            } else if key == S.sockFlowEntries { sample.sockFlowEntries = try RecordRules.number(&s, .count, nullable: true).map { Int($0) } }
             else if key == S.streams {
                 try s.beginArray()
                 var f = true
@@ -376,13 +406,13 @@ public enum RecordCodec {
                     var g = true
                     while let k = try s.nextKey(&g) {
                         if k == S.Stream.id { st.id = try s.string() }
-                        else if k == S.Stream.bps { st.bps = try s.doubleOrNull() ?? 0 }
+                        else if k == S.Stream.bps { st.bps = try figure(&s, .rate) }
                         else if k == S.Stream.state { st.state = try s.stringOrNull() }
                         else { try s.skipValue() }
                     }
                     sample.streams.append(st)
                 }
-            } else if key == S.totalBps { sample.totalBps = try s.doubleOrNull() }
+            } else if key == S.totalBps { sample.totalBps = try RecordRules.number(&s, .rate, nullable: true) }
             else if key == S.missing { sample.missing = try stringArray(&s) }
             else { try s.skipValue() }
         }
@@ -396,10 +426,10 @@ public enum RecordCodec {
         while let k = try s.nextKey(&first) {
             if k == S.Interface.name { i.name = try s.string() }
             else if k == S.Interface.netns { i.netns = try s.string() }
-            else if k == S.Interface.rxBps { i.rxBps = try s.doubleOrNull() ?? 0 }
-            else if k == S.Interface.txBps { i.txBps = try s.doubleOrNull() ?? 0 }
-            else if k == S.Interface.rxPps { i.rxPps = try s.doubleOrNull() ?? 0 }
-            else if k == S.Interface.txPps { i.txPps = try s.doubleOrNull() ?? 0 }
+            else if k == S.Interface.rxBps { i.rxBps = try figure(&s, .rate) }
+            else if k == S.Interface.txBps { i.txBps = try figure(&s, .rate) }
+            else if k == S.Interface.rxPps { i.rxPps = try figure(&s, .rate) }
+            else if k == S.Interface.txPps { i.txPps = try figure(&s, .rate) }
             else if k == S.Interface.queues {
                 try s.beginArray()
                 var f = true
@@ -408,9 +438,9 @@ public enum RecordCodec {
                     try s.beginObject()
                     var g = true
                     while let qk = try s.nextKey(&g) {
-                        if qk == S.Queue.queue { q.queue = try s.int() }
+                        if qk == S.Queue.queue { q.queue = try RecordRules.int(&s, .count) }
                         else if qk == S.Queue.rpsCPUs { q.rpsCPUs = try s.stringOrNull() }
-                        else if qk == S.Queue.rpsFlowCount { q.rpsFlowCount = try s.intOrNull() }
+                        else if qk == S.Queue.rpsFlowCount { q.rpsFlowCount = try RecordRules.number(&s, .count, nullable: true).map { Int($0) } }
                         else { try s.skipValue() }
                     }
                     i.queues.append(q)
@@ -420,12 +450,12 @@ public enum RecordCodec {
         return i
     }
 
-    static func decodeMode(_ s: inout JSONScanner) throws(JSONError) -> ModeChange {
+    static func decodeMode(_ s: inout JSONScanner, seen: inout RecordRules.Keys) throws(JSONError) -> ModeChange {
         var m = ModeChange(t: 0, from: .other(""), to: .other(""), ok: false, writes: [], errors: [])
         try s.beginObject()
         var first = true
         while let k = try s.nextKey(&first) {
-            if k == RecordSchema.t { m.t = try s.double() }
+            if k == RecordSchema.t { m.t = try RecordRules.value(&s, .time); seen.insert(.t) }
             else if k == M.from { m.from = ObservedMode(name: try s.string()) }
             else if k == M.to { m.to = ObservedMode(name: try s.string()) }
             else if k == M.ok { m.ok = try s.bool() }
@@ -451,48 +481,43 @@ public enum RecordCodec {
         return m
     }
 
-    static func decodeRun(_ s: inout JSONScanner) throws(JSONError) -> RunMark {
+    static func decodeRun(_ s: inout JSONScanner, seen: inout RecordRules.Keys) throws(JSONError) -> RunMark {
         var r = RunMark(t: 0, event: .start, run: 0, mode: .other(""), replicas: 0)
         try s.beginObject()
         var first = true
         while let k = try s.nextKey(&first) {
-            if k == RecordSchema.t { r.t = try s.double() }
-            else if k == R.event {
-                let e = try s.string()
-                guard let ev = RunMark.Event(rawValue: e) else {
-                    throw s.fail("run event must be start or end, not \"\(e)\"")
-                }
-                r.event = ev
-            } else if k == R.run { r.run = try s.int() }
-            else if k == R.mode { r.mode = ObservedMode(name: try s.string()) }
-            else if k == R.replicas { r.replicas = try s.int() }
+            if k == RecordSchema.t { r.t = try RecordRules.value(&s, .time); seen.insert(.t) }
+            else if k == R.event { r.event = try RecordRules.event(&s); seen.insert(.event) }
+            else if k == R.run { r.run = try RecordRules.int(&s, .count); seen.insert(.run) }
+            else if k == R.mode { r.mode = ObservedMode(name: try s.string()); seen.insert(.mode) }
+            else if k == R.replicas { r.replicas = try RecordRules.int(&s, .replicas); seen.insert(.replicas) }
             else if k == R.complete { r.complete = try s.bool() }
             else { try s.skipValue() }
         }
         return r
     }
 
-    static func decodeStreamEnd(_ s: inout JSONScanner) throws(JSONError) -> StreamEnd {
+    static func decodeStreamEnd(_ s: inout JSONScanner, seen: inout RecordRules.Keys) throws(JSONError) -> StreamEnd {
         var e = StreamEnd(t: 0, id: "", bps: 0, bytes: 0, seconds: 0)
         try s.beginObject()
         var first = true
         while let k = try s.nextKey(&first) {
-            if k == RecordSchema.t { e.t = try s.double() }
-            else if k == E.id { e.id = try s.string() }
-            else if k == E.bps { e.bps = try s.double() }
-            else if k == E.bytes { e.bytes = try s.doubleOrNull() ?? 0 }
-            else if k == E.seconds { e.seconds = try s.doubleOrNull() ?? 0 }
+            if k == RecordSchema.t { e.t = try RecordRules.value(&s, .time); seen.insert(.t) }
+            else if k == E.id { e.id = try s.string(); seen.insert(.id) }
+            else if k == E.bps { e.bps = try RecordRules.value(&s, .rate); seen.insert(.bps) }
+            else if k == E.bytes { e.bytes = try figure(&s, .rate) }
+            else if k == E.seconds { e.seconds = try figure(&s, .rate) }
             else { try s.skipValue() }
         }
         return e
     }
 
-    static func decodeNote(_ s: inout JSONScanner) throws(JSONError) -> Note {
+    static func decodeNote(_ s: inout JSONScanner, seen: inout RecordRules.Keys) throws(JSONError) -> Note {
         var n = Note(t: 0, text: "")
         try s.beginObject()
         var first = true
         while let k = try s.nextKey(&first) {
-            if k == RecordSchema.t { n.t = try s.double() }
+            if k == RecordSchema.t { n.t = try RecordRules.value(&s, .time); seen.insert(.t) }
             else if k == N.text { n.text = try s.string() }
             else { try s.skipValue() }
         }

@@ -37,9 +37,14 @@ public final class RecordingWriter {
     /// Appends to an existing recording (sweep --resume); its header stays as it is.
     public init(appendingTo path: String) throws(SteerError) {
         self.path = path
+        let kind = RecordingCompression(path: path)
+        if kind != .none {
+            // A killed writer leaves its frame unfinished, perhaps mid-line: a new frame
+            // after it would make the rest unreadable. Rewritten first, whole lines only.
+            try Self.rewriteCompressed(path, kind: kind)
+        }
         fd = try Self.openFile(path, flags: O_WRONLY | O_APPEND)
         if case .success(let st) = LibC.fstat(fd) { bytes = Int(st.size) }
-        let kind = RecordingCompression(path: path)
         if kind != .none {
             // A new zstd frame or gzip member after the others: readers go on through it.
             compressor = try LineCompressor(kind)
@@ -49,6 +54,47 @@ public final class RecordingWriter {
         if bytes > 0, let last = Self.lastByte(path), last != 0x0a {
             if case .success = LibC.writeAll(fd, [0x0a]) { bytes += 1 }
         }
+    }
+
+    /// Rewrites a compressed recording through its last complete line into a finished
+    /// frame (member), beside it, then renames it over: the partial-line repair of a plain
+    /// file, for a file that cannot be cut at a byte. Nothing is lost but the cut-off line.
+    static func rewriteCompressed(_ path: String, kind: RecordingCompression) throws(SteerError) {
+        let temp = path + ".resume-\(LibC.pid).tmp"
+        let out = try openFile(temp, flags: O_WRONLY | O_CREAT | O_EXCL)
+        var done = false
+        defer {
+            LibC.close(out)
+            if !done { _ = LibC.unlink(temp) }
+        }
+        let compressor = try LineCompressor(kind)
+        var packed: [UInt8] = []
+        var line: [UInt8] = []
+        func put(_ bytes: [UInt8]) throws(SteerError) {
+            if case .failure(let e) = LibC.writeAll(out, bytes) {
+                throw SteerError.invalid("cannot resume \(path): rewriting it through its last complete line failed: \(SteerError.explain(e, path: temp)); it is unchanged")
+            }
+        }
+        try RecordingReader.forEachLine(path) { (_, bytes, terminated) throws(SteerError) in
+            guard terminated else { return }  // the cut-off last line
+            line.removeAll(keepingCapacity: true)
+            line.append(contentsOf: bytes)
+            line.append(0x0a)
+            packed.removeAll(keepingCapacity: true)
+            var failure: SteerError?
+            line.withUnsafeBytes { raw in
+                do throws(SteerError) { try compressor.compress(raw, into: &packed) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            try put(packed)
+        }
+        packed.removeAll(keepingCapacity: true)
+        try compressor.finish(into: &packed)
+        try put(packed)
+        if case .failure(let e) = LibC.rename(temp, path) {
+            throw SteerError.invalid("cannot resume \(path): putting its rewritten copy in place failed: \(SteerError.explain(e, path: path)); it is unchanged")
+        }
+        done = true
     }
 
     static func lastByte(_ path: String) -> UInt8? {
@@ -148,10 +194,16 @@ public enum RecordingReader {
     public struct Contents: Sendable {
         public var header: RecordingHeader
         public var records: [Record]
-        public var problems: [RecordingProblem]
+        /// The lines skipped and why (RecordRules: the same verdicts as the statistics').
+        public var skipped: SkipTally
+        /// The first skipped lines, whole.
+        public var problems: [RecordingProblem] { skipped.problems }
         /// True when the last line had no newline and could not be read.
         public var truncatedLastLine: Bool
         public var unknownTypes: Int
+        /// Recordings concatenated in one file: where in `records` each later header
+        /// stands, and its line.
+        public var laterHeaders: [(index: Int, line: Int)] = []
     }
 
     /// Reads a whole recording. Throws when the file cannot be read, is empty, or does not
@@ -159,9 +211,10 @@ public enum RecordingReader {
     public static func read(_ path: String) throws(SteerError) -> Contents {
         var header: RecordingHeader?
         var records: [Record] = []
-        var problems: [RecordingProblem] = []
+        var skipped = SkipTally()
         var truncated = false
         var unknown = 0
+        var later: [(index: Int, line: Int)] = []
         try forEachLine(path) { (number, line, terminated) throws(SteerError) in
             do {
                 let record = try RecordCodec.decode(line)
@@ -173,22 +226,27 @@ public enum RecordingReader {
                     return
                 }
                 if case .unknown = record { unknown += 1 }
+                if case .header = record { later.append((records.count, number)) }
                 records.append(record)
             } catch let e as JSONError {
                 if header == nil {
                     throw SteerError.invalid("\(path) is not a steertop recording (line \(number): \(e.reason))")
                 }
-                if !terminated { truncated = true } else {
-                    problems.append(RecordingProblem(path: path, line: number, reason: e.description))
+                if !terminated {
+                    truncated = true
+                    skipped.add(SkipTally.cutOff, line: number)
+                } else {
+                    skipped.add(e, path: path, line: number)
                 }
             } catch let e as SteerError {
                 throw e
             } catch {
-                problems.append(RecordingProblem(path: path, line: number, reason: "\(error)"))
+                skipped.add(JSONError(offset: 0, reason: "\(error)"), path: path, line: number)
             }
         }
         guard let header else { throw SteerError.invalid("\(path) is empty: no recording in it") }
-        return Contents(header: header, records: records, problems: problems, truncatedLastLine: truncated, unknownTypes: unknown)
+        return Contents(header: header, records: records, skipped: skipped, truncatedLastLine: truncated,
+                        unknownTypes: unknown, laterHeaders: later)
     }
 
     /// Calls `body` with each non-empty line (1-based number, bytes without the newline,

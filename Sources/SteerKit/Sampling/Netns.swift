@@ -189,7 +189,7 @@ public final class NetnsView {
     static func openNamespace(_ name: String, directory: String) throws(SteerError) -> Int32 {
         try Names.checkNamespace(name)
         let path = directory + "/" + name
-        switch LibC.open(path, O_RDONLY) {
+        switch LibC.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY) {
         case .success(let fd): return fd
         case .failure(let e): throw SteerError.netns(name: name, doing: "open \(path)", errno: e)
         }

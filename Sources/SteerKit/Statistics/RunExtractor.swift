@@ -67,18 +67,30 @@ public struct RunSummary: Equatable, Sendable {
 }
 
 /// What the statistics take from one recording: its runs, and what was wrong with it.
+/// Two recordings concatenated in one file are two of these (a second header starts a
+/// new recording: runs never cross it).
 public struct RecordingRuns: Sendable {
+    /// The file, and for a later recording in it, which one: "a.jsonl (recording 2, from line 501)".
     public var path: String
+    /// The file's path as given.
+    public var file: String
+    /// 1 for the file's first recording, 2 for the one after its second header, ...
+    public var part = 1
+    /// The line of this recording's header.
+    public var headerLine = 1
     /// The header's CPU count.
     public var cpus: Int
     public var runs: [RunSummary] = []
     /// True when the file has run records (then only they make runs); false when its runs
     /// are stretches of one mode.
     public var usedRunRecords = false
-    /// The first `StatsOptions.problemsKept` malformed lines.
-    public var problems: [RecordingProblem] = []
-    /// Every malformed line, counted (each was skipped).
-    public var malformedLines = 0
+    /// The lines skipped and why (malformed JSON, values out of range, keys missing, the
+    /// cut-off last line), with the first `StatsOptions.problemsKept` of them whole.
+    public var skipped: SkipTally
+    /// The first malformed lines, whole.
+    public var problems: [RecordingProblem] { skipped.problems }
+    /// Every malformed line, counted (each was skipped; the cut-off last line apart).
+    public var malformedLines: Int { skipped.lines - (truncatedLastLine ? 1 : 0) }
     /// The last line had no newline and could not be read (a crash mid-write): ignored.
     public var truncatedLastLine = false
     /// Runs whose end said complete=false.
@@ -94,7 +106,9 @@ public struct RecordingRuns: Sendable {
     /// Samples of a mode other than the paper's five (custom, unknown): in no stretch.
     public var otherModeSamples = 0
 
-    public init(path: String, cpus: Int) { self.path = path; self.cpus = cpus }
+    public init(path: String, cpus: Int, problemsKept: Int = 20) {
+        self.path = path; file = path; self.cpus = cpus; skipped = SkipTally(kept: problemsKept)
+    }
 }
 
 /// Cuts recordings into runs. Reads each line once with `JSONScanner`, taking only the
@@ -115,9 +129,12 @@ public struct RecordingRuns: Sendable {
 /// Stretches use the samples only: an iperf3 stream's final figure covers its whole life,
 /// which in an interactive session rarely matches one mode's stretch.
 public enum RunExtractor {
-    /// Reads one recording. Throws when it cannot be opened, is empty, or does not start
-    /// with a steertop header; malformed lines are counted and skipped.
-    public static func runs(in path: String, options: StatsOptions = StatsOptions()) throws(SteerError) -> RecordingRuns {
+    /// Reads one file: its recording, or each of them when recordings were concatenated
+    /// (a second header starts a new one). Throws when it cannot be opened, is empty, or
+    /// does not start with a steertop header; lines that break RecordRules are counted,
+    /// with their reasons, and skipped.
+    public static func recordings(in path: String, options: StatsOptions = StatsOptions()) throws(SteerError) -> [RecordingRuns] {
+        var done: [RecordingRuns] = []
         var scan: Scan?
         var fields = LineFields()
         try RecordingReader.forEachLine(path) { (number, line, terminated) throws(SteerError) in
@@ -127,18 +144,38 @@ public enum RunExtractor {
             }
             do throws(JSONError) {
                 try fields.read(line, streamIDs: current.collectsStreamIDs)
+                if fields.type == .header, let h = fields.header {
+                    // Recordings concatenated (cat a.jsonl b.jsonl): the second starts here.
+                    done.append(current.finish())
+                    let next = Scan(path: path, header: h, options: options)
+                    next.result.part = done.count + 1
+                    next.result.headerLine = number
+                    next.result.path = "\(path) (recording \(done.count + 1), from line \(number))"
+                    scan = next
+                    return
+                }
             } catch {
                 if !terminated {
                     current.result.truncatedLastLine = true
+                    current.result.skipped.add(SkipTally.cutOff, line: number)
                 } else {
-                    current.malformed(number, error.description)
+                    current.result.skipped.add(error, path: path, line: number)
                 }
                 return
             }
             current.take(fields, line: number)
         }
         guard let scan else { throw SteerError.invalid("\(path) is empty: no recording in it") }
-        return scan.finish()
+        done.append(scan.finish())
+        return done
+    }
+
+    /// The statistics' verdict on one line (nil: taken), for tests and the fuzz target
+    /// that hold it to replay's (`RecordCodec.decode`).
+    public static func verdict(_ line: UnsafeRawBufferPointer) -> JSONError? {
+        var fields = LineFields()
+        do throws(JSONError) { try fields.read(line, streamIDs: true) } catch { return error }
+        return nil
     }
 
     static func header(_ path: String, _ number: Int, _ line: UnsafeRawBufferPointer) throws(SteerError) -> RecordingHeader {
@@ -157,19 +194,26 @@ public enum RunExtractor {
 
 // MARK: - one line
 
-/// The record types the statistics look at.
-enum LineType { case missing, header, sample, mode, run, streamEnd, other }
-
 /// The fields of one line that the statistics use; reused from line to line. The key
-/// names come from RecordSchema, as in RecordCodec: this is a second reader of the same
-/// declaration, kept because it builds nothing it does not need (stats reads hundreds of MB).
+/// names come from RecordSchema and every value is checked by RecordRules, as in
+/// RecordCodec: this is a second reader of the same declaration, kept because it builds
+/// nothing it does not need (stats reads hundreds of MB); what it skips it still checks
+/// (RecordRules.skip), so a line it takes is a line replay takes.
 struct LineFields {
     typealias Ty = RecordSchema.RecordType
     typealias C = RecordSchema.Sample.CPU
+    typealias S = RecordSchema.Sample
+    /// Where %idle, %soft and the CPU id stand in RecordRules' table of a `cpu` entry.
+    static let idleField = RecordRules.cpuEntry.fields.firstIndex { String(describing: $0.name) == "idle" }!
+    static let softField = RecordRules.cpuEntry.fields.firstIndex { String(describing: $0.name) == "soft" }!
+    static let cpuField = RecordRules.cpuEntry.fields.firstIndex { String(describing: $0.name) == "cpu" }!
     /// The five modes' names as bytes, in Mode.allCases order (compared without a String).
     static let modeNames: [[UInt8]] = Mode.allCases.map { Array($0.rawValue.utf8) }
 
-    var type = LineType.missing
+    var type = RecordKind.other
+    var seen: RecordRules.Keys = []
+    /// A header's contents (a second recording starts).
+    var header: RecordingHeader?
     var t = 0.0
     /// 0...4: one of StatsModes.order; -1: another mode (in `modeName`); -2: none.
     var modeIndex = -2
@@ -196,10 +240,11 @@ struct LineFields {
         soft = Array(repeating: 0, count: 64)
     }
 
-    /// Reads `line` into the fields. Any key order is accepted: the fields of all types are
-    /// collected in one pass and interpreted by `type` afterwards.
+    /// Reads `line` into the fields. Any key order is accepted; `"type"` comes first in
+    /// every line steertop writes, and when it does not, it is looked for first.
     mutating func read(_ line: UnsafeRawBufferPointer, streamIDs collectIDs: Bool) throws(JSONError) {
-        type = .missing
+        seen = []
+        header = nil
         t = 0
         modeIndex = -2
         cpuEntries = 0
@@ -214,18 +259,42 @@ struct LineFields {
         var s = JSONScanner(line)
         try s.beginObject()
         var first = true
+        if let key = try s.nextKey(&first), key == Ty.key, s.peek() == 0x22 {
+            type = RecordKind(try s.stringKey())
+        } else {
+            // Rare: "type" further on. Find it, then read from the start.
+            type = RecordKind(try RecordCodec.findTypeKey(line))
+            s = JSONScanner(line)
+            try s.beginObject()
+            first = true
+        }
+        do throws(JSONError) {
+            switch type {
+            case .sample: try readSample(&s, &first, collectIDs: collectIDs)
+            case .run: try readRun(&s, &first)
+            case .streamEnd: try readStreamEnd(&s, &first)
+            case .mode: try readT(&s, &first, RecordRules.mode)
+            case .note: try readT(&s, &first, RecordRules.note)
+            case .header:
+                // Rare (recordings concatenated): read whole, by replay's decoder.
+                var whole = JSONScanner(line)
+                header = try RecordCodec.decodeHeader(&whole)
+                s = whole
+            case .other: while try s.nextKey(&first) != nil { try s.skipValue() }
+            }
+            guard s.atEnd() else { throw s.fail("unexpected text after the record") }
+            try RecordRules.require(type, seen: seen)
+        } catch {
+            throw error.inRecord(type)
+        }
+    }
+
+    mutating func readSample(_ s: inout JSONScanner, _ first: inout Bool, collectIDs: Bool) throws(JSONError) {
         while let key = try s.nextKey(&first) {
-            if key == Ty.key {
-                let v = try s.stringKey()
-                if v == Ty.sample { type = .sample }
-                else if v == Ty.run { type = .run }
-                else if v == Ty.streamEnd { type = .streamEnd }
-                else if v == Ty.mode { type = .mode }
-                else if v == Ty.header { type = .header }
-                else { type = .other }
-            } else if key == RecordSchema.t {
-                t = try s.double()
-            } else if key == RecordSchema.Sample.mode {
+            if key == RecordSchema.t {
+                t = try RecordRules.value(&s, .time)
+                seen.insert(.t)
+            } else if key == S.mode {
                 let v = try s.stringKey()
                 modeIndex = -1
                 for (k, name) in Self.modeNames.enumerated() where v == name {
@@ -233,50 +302,94 @@ struct LineFields {
                     break
                 }
                 if modeIndex == -1 { modeName = v.string }
-            } else if key == RecordSchema.Sample.cpu {
+            } else if key == S.cpu {
                 try readCPUs(&s)
-            } else if key == RecordSchema.Sample.totalBps {
-                totalBps = try s.doubleOrNull()
-            } else if key == RecordSchema.Sample.streams && collectIDs {
+            } else if key == S.totalBps {
+                totalBps = try RecordRules.number(&s, .rate, nullable: true)
+            } else if key == S.streams && collectIDs {
                 try s.beginArray()
                 var f = true
                 while try s.nextElement(&f) {
                     try s.beginObject()
                     var g = true
                     while let k = try s.nextKey(&g) {
-                        if k == RecordSchema.Sample.Stream.id { streamIDs.append(try s.string()) } else { try s.skipValue() }
+                        if k == S.Stream.id { streamIDs.append(try s.string()) }
+                        else { try RecordRules.skip(&s, key: k, in: RecordRules.streamEntry) }
                     }
                 }
-            } else if key == RecordSchema.Run.event {
-                let v = try s.stringKey()
-                if v == "start" { event = .start }
-                else if v == "end" { event = .end }
-                else { throw s.fail("run event must be start or end, not \"\(v.string)\"") }
-            } else if key == RecordSchema.Run.run {
-                run = try s.int()
-            } else if key == RecordSchema.Run.replicas {
-                replicas = try s.int()
-            } else if key == RecordSchema.Run.complete {
-                complete = try s.bool()
-            } else if key == RecordSchema.StreamEnd.id {
-                id = try s.string()
-            } else if key == RecordSchema.StreamEnd.bps {
-                bps = try s.doubleOrNull()
             } else {
-                try s.skipValue()
+                try RecordRules.skip(&s, key: key, in: RecordRules.sample)
             }
         }
-        guard s.atEnd() else { throw s.fail("unexpected text after the record") }
-        switch type {
-        case .missing: throw JSONError(offset: 0, reason: "not a recording line (no \"type\")")
-        case .run where event == nil: throw JSONError(offset: 0, reason: "run record without an event")
-        default: break
+    }
+
+    mutating func readRun(_ s: inout JSONScanner, _ first: inout Bool) throws(JSONError) {
+        typealias R = RecordSchema.Run
+        while let key = try s.nextKey(&first) {
+            if key == RecordSchema.t {
+                t = try RecordRules.value(&s, .time)
+                seen.insert(.t)
+            } else if key == R.event {
+                event = try RecordRules.event(&s)
+                seen.insert(.event)
+            } else if key == R.run {
+                run = try RecordRules.int(&s, .count)
+                seen.insert(.run)
+            } else if key == R.mode {
+                let v = try s.stringKey()
+                modeIndex = -1
+                for (k, name) in Self.modeNames.enumerated() where v == name {
+                    modeIndex = k
+                    break
+                }
+                if modeIndex == -1 { modeName = v.string }
+                seen.insert(.mode)
+            } else if key == R.replicas {
+                replicas = try RecordRules.int(&s, .replicas)
+                seen.insert(.replicas)
+            } else if key == R.complete {
+                complete = try s.bool()
+            } else {
+                try RecordRules.skip(&s, key: key, in: RecordRules.run)
+            }
+        }
+    }
+
+    mutating func readStreamEnd(_ s: inout JSONScanner, _ first: inout Bool) throws(JSONError) {
+        typealias E = RecordSchema.StreamEnd
+        while let key = try s.nextKey(&first) {
+            if key == RecordSchema.t {
+                t = try RecordRules.value(&s, .time)
+                seen.insert(.t)
+            } else if key == E.id {
+                id = try s.string()
+                seen.insert(.id)
+            } else if key == E.bps {
+                bps = try RecordRules.value(&s, .rate)
+                seen.insert(.bps)
+            } else {
+                try RecordRules.skip(&s, key: key, in: RecordRules.streamEnd)
+            }
+        }
+    }
+
+    /// A record of which the statistics use only `t`.
+    mutating func readT(_ s: inout JSONScanner, _ first: inout Bool, _ table: RecordRules.Table) throws(JSONError) {
+        while let key = try s.nextKey(&first) {
+            if key == RecordSchema.t {
+                t = try RecordRules.value(&s, .time)
+                seen.insert(.t)
+            } else {
+                try RecordRules.skip(&s, key: key, in: table)
+            }
         }
     }
 
     /// The sample's `cpu` array: each CPU's number, %idle and %soft (NaN where null or
     /// absent; a CPU without a number takes its position).
     mutating func readCPUs(_ s: inout JSONScanner) throws(JSONError) {
+        let cpuTable = RecordRules.cpuEntry
+        let idleField = Self.idleField, softField = Self.softField, cpuField = Self.cpuField
         try s.beginArray()
         var f = true
         var position = 0
@@ -284,14 +397,14 @@ struct LineFields {
             var cpu = position
             var i = Double.nan, so = Double.nan
             try s.beginObject()
-            var g = true
-            while let k = try s.nextKey(&g) {
-                if k == C.idle { i = try s.doubleOrNull() ?? .nan }
-                else if k == C.soft { so = try s.doubleOrNull() ?? .nan }
-                else if k == C.cpu { cpu = try s.int() }
+            var c = RecordRules.Table.Cursor()
+            while let k = try cpuTable.next(&s, &c) {
+                if k == idleField { i = try RecordRules.number(&s, .percent, nullable: true) ?? .nan }
+                else if k == softField { so = try RecordRules.number(&s, .percent, nullable: true) ?? .nan }
+                else if k == cpuField { cpu = try RecordRules.int(&s, .cpuID) }
+                else if k >= 0 { try RecordRules.skipFlat(&s, cpuTable.fields[k].value) }
                 else { try s.skipValue() }
             }
-            guard cpu >= 0 && cpu < 65536 else { throw s.fail("cpu number \(cpu) out of range") }
             if cpuEntries == cpuIndex.count {
                 cpuIndex.append(0); idle.append(0); soft.append(0)
             }
@@ -301,15 +414,6 @@ struct LineFields {
             cpuEntries += 1
             position += 1
         }
-    }
-}
-
-extension JSONScanner {
-    /// A string value as it stands in the text (compared with `==` without a String).
-    mutating func stringKey() throws(JSONError) -> JSONKey {
-        whitespace()
-        guard index < bytes.count, bytes[index] == 0x22 else { throw fail("expected a string") }
-        return try rawString()
     }
 }
 
@@ -399,14 +503,7 @@ final class Scan {
     init(path: String, header: RecordingHeader, options: StatsOptions) {
         self.options = options
         interval = header.intervalSeconds > 0 ? header.intervalSeconds : 1
-        result = RecordingRuns(path: path, cpus: header.cpus)
-    }
-
-    func malformed(_ line: Int, _ reason: String) {
-        result.malformedLines += 1
-        if result.problems.count < options.problemsKept {
-            result.problems.append(RecordingProblem(path: result.path, line: line, reason: reason))
-        }
+        result = RecordingRuns(path: path, cpus: header.cpus, problemsKept: options.problemsKept)
     }
 
     func take(_ f: LineFields, line: Int) {
@@ -431,7 +528,7 @@ final class Scan {
                 closeStretch()
                 pendingModeT = f.t
             }
-        case .header, .other, .missing:
+        case .header, .note, .other:
             break
         }
     }
@@ -464,7 +561,7 @@ final class Scan {
     }
 
     func streamEnd(_ f: LineFields) {
-        guard let bps = f.bps, bps.isFinite else { return }
+        guard let bps = f.bps else { return }
         if open != nil, f.t >= open!.start {
             open!.streamBps[f.id] = bps
         } else if let (start, end) = lastClosedBounds, f.t >= start, f.t <= end + options.streamEndGrace {

@@ -60,18 +60,40 @@ public struct StatsReport: Sendable {
                 }
                 seen.append((st.device, st.inode, path))
             }
-            recordings.append(try RunExtractor.runs(in: path, options: options))
+            recordings += try RunExtractor.recordings(in: path, options: options)
         }
         var report = StatsReport(recordings, options: options)
         report.notes = repeated + report.notes
         guard !report.groups.isEmpty else {
             let names = paths.joined(separator: ", ")
-            let stretchy = recordings.contains { !$0.usedRunRecords }
-            throw SteerError.invalid("no complete run in \(names)" + (stretchy
-                ? " (no run records, and no stretch of baseline, rps, rps+, rfs or rfs+ samples longer than the \(Self.seconds(options.warmup)) warm-up)"
-                : ""))
+            var reasons: [String] = []
+            for r in recordings {
+                let why = Self.emptyReasons(r, options: options)
+                if !why.isEmpty { reasons.append((recordings.count > 1 ? "\(r.path): " : "") + why.joined(separator: "; ")) }
+            }
+            throw SteerError.invalid("no complete run in \(names)" + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")))
         }
         return report
+    }
+
+    /// Why a recording gave no run, in a few words each.
+    static func emptyReasons(_ r: RecordingRuns, options: StatsOptions) -> [String] {
+        var why: [String] = []
+        if let summary = r.skipped.summary { why.append(summary) }
+        if r.usedRunRecords {
+            if r.incompleteRuns > 0 { why.append("\(plural(r.incompleteRuns, "run", "runs")) cut short (complete=false)") }
+            if r.unendedRuns > 0 { why.append("\(plural(r.unendedRuns, "run", "runs")) without an end") }
+            if r.strayEnds > 0 { why.append("\(plural(r.strayEnds, "run end", "run ends")) without a matching start") }
+            if why.isEmpty { why.append("no run record with its end") }
+        } else {
+            var stretch = "no run records, and no stretch of baseline, rps, rps+, rfs or rfs+ samples longer than the \(seconds(options.warmup)) warm-up"
+            var more: [String] = []
+            if r.shortStretches > 0 { more.append("\(plural(r.shortStretches, "stretch", "stretches")) within it") }
+            if r.otherModeSamples > 0 { more.append("\(plural(r.otherModeSamples, "sample", "samples")) of other modes") }
+            if !more.isEmpty { stretch += " (" + more.joined(separator: ", ") + ")" }
+            why.append(stretch)
+        }
+        return why
     }
 
     /// Pools the runs of `recordings` per (replicas, mode).
@@ -141,24 +163,28 @@ public struct StatsReport: Sendable {
     static func plural(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
 
     static func fileNotes(_ recordings: [RecordingRuns], options: StatsOptions, into notes: inout [String]) {
-        // Malformed lines: the first few by file and line, then the count.
+        // Skipped lines: the first few whole, by file and line, then a summary per recording.
         let shown = 3
         var listed = 0
-        var total = 0
         for r in recordings {
-            total += r.malformedLines
             for p in r.problems where listed < shown {
                 notes.append("\(p.path):\(p.line): \(p.reason); line skipped")
                 listed += 1
             }
         }
-        if total > listed {
-            notes.append("\(plural(total, "malformed line", "malformed lines")) skipped in all"
-                         + (listed > 0 ? " (the first \(listed) named above)" : ""))
+        // One line per recording that had lines skipped: how many and why.
+        for r in recordings {
+            if let summary = r.skipped.summary { notes.append("\(r.path): \(summary)") }
+        }
+        // Recordings concatenated in one file: said, never pooled without a word.
+        var parts: [String: [RecordingRuns]] = [:]
+        for r in recordings { parts[r.file, default: []].append(r) }
+        for (file, rs) in parts.sorted(by: { $0.key < $1.key }) where rs.count > 1 {
+            notes.append("\(file) holds \(rs.count) recordings (headers at lines \(rs.map { String($0.headerLine) }.joined(separator: ", "))): "
+                         + "each is read on its own, no run crosses from one to the next, and their runs are pooled as for separate files")
         }
         for r in recordings {
             let p = r.path
-            if r.truncatedLastLine { notes.append("\(p): the last line is cut off (the recorder stopped mid-write?); ignored") }
             if !r.usedRunRecords {
                 notes.append("\(p) has no run records: each stretch of one mode is a run, its first \(seconds(options.warmup)) skipped")
             }

@@ -9,6 +9,12 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The key whose value (or whose object) was being read, when there was one: with the
     /// line number the reader adds, a wrong value names its line and key.
     public var key: String? = nil
+    /// What kind of problem this is, in a few words ("negative bps", "t out of range"),
+    /// for the summary of skipped lines; nil: the text is not JSON as expected.
+    public var category: String? = nil
+    /// The record type the line was read as ("samples", "run records"), set by the readers
+    /// for errors that have a `category`.
+    public var record: String? = nil
     public var description: String {
         "\(reason) at byte \(offset + 1)" + (key.map { " (key \"\($0)\")" } ?? "")
     }
@@ -21,7 +27,7 @@ public struct JSONScanner {
     public let bytes: UnsafeRawBufferPointer
     public var index: Int
     /// Where the last key read stands in `bytes`, for the errors (empty: no key yet).
-    var keyStart = 0, keyEnd = 0
+    var keyStart = 0, keyEnd = 0, keyEscaped = false
 
     public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -49,7 +55,7 @@ public struct JSONScanner {
 
     /// The last key read (nil before the first), as written.
     public var lastKey: String? {
-        keyEnd > keyStart ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd]), as: UTF8.self) : nil
+        keyEnd > keyStart ? JSONKey(bytes: bytes, start: keyStart, end: keyEnd, escaped: keyEscaped).string : nil
     }
 
     /// The first byte of the next value ('{', '[', '"', 't', 'f', 'n', or a number), 0 at the end.
@@ -89,6 +95,7 @@ public struct JSONScanner {
         let key = try rawString()
         keyStart = key.start
         keyEnd = key.end
+        keyEscaped = key.escaped
         try expect(0x3a, ":")
         return key
     }
@@ -125,6 +132,13 @@ public struct JSONScanner {
         whitespace()
         guard index < bytes.count, bytes[index] == 0x22 else { throw fail("expected a string") }
         return try rawString().string
+    }
+
+    /// A string value as it stands in the text (compared with `==` without a String).
+    public mutating func stringKey() throws(JSONError) -> JSONKey {
+        whitespace()
+        guard index < bytes.count, bytes[index] == 0x22 else { throw fail("expected a string") }
+        return try rawString()
     }
 
     public mutating func stringOrNull() throws(JSONError) -> String? {
@@ -189,7 +203,14 @@ public struct JSONScanner {
         // Rare: let strtod round it correctly.
         var text = [CChar](repeating: 0, count: index - start + 1)
         for k in start..<index { text[k - start] = CChar(bitPattern: bytes[k]) }
-        return strtod(text, nil)
+        let value = strtod(text, nil)
+        // 1e400 or a 5000-digit number: beyond a Double, so no reader can take it as it is.
+        guard value.isFinite else {
+            var e = fail("number out of range (\(index - start > 24 ? "\(index - start) characters" : String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)))", at: start)
+            e.category = "a number out of range"
+            throw e
+        }
+        return value
     }
 
     static let pow10: [Double] = (0...22).map { e in
@@ -305,22 +326,33 @@ public struct JSONKey {
     let end: Int
     let escaped: Bool
 
-    /// Whether the key is exactly `name` (keys with escapes never match a plain name).
+    /// Whether the key is exactly `name`. A key written with escapes (`"\u0062ps"` is
+    /// `"bps"`) is compared unescaped, on a slow path only such keys take.
     @inline(__always)
     public static func == (key: JSONKey, name: StaticString) -> Bool {
         let n = name.utf8CodeUnitCount
-        guard !key.escaped, key.end - key.start == n else { return false }
+        if key.escaped { return key.unescapedEquals(UnsafeRawBufferPointer(start: name.utf8Start, count: n)) }
+        guard key.end - key.start == n else { return false }
         let p = name.utf8Start
         for k in 0..<n where key.bytes[key.start + k] != p[k] { return false }
         return true
     }
 
-    /// Whether the key is exactly these bytes (keys with escapes never match).
+    /// Whether the key is exactly these bytes (escapes honoured, as above).
     @inline(__always)
     public static func == (key: JSONKey, name: [UInt8]) -> Bool {
-        guard !key.escaped, key.end - key.start == name.count else { return false }
+        if key.escaped { return name.withUnsafeBytes { key.unescapedEquals($0) } }
+        guard key.end - key.start == name.count else { return false }
         for k in 0..<name.count where key.bytes[key.start + k] != name[k] { return false }
         return true
+    }
+
+    /// The slow path of `==`: the key unescaped, compared with `name`.
+    @inline(never)
+    func unescapedEquals(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard let text = try? unescaped(offset: start) else { return false }
+        var copy = text
+        return copy.withUTF8 { $0.elementsEqual(name) }
     }
 
     public var string: String {

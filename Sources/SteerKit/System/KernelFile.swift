@@ -13,13 +13,31 @@ public final class KernelFile {
     private var length = 0
 
     /// Opens `path` (relative to `dirfd` when given) for reading, or reading and writing.
+    ///
+    /// As BoundedFile does for users' files: opened with O_NONBLOCK, so that a FIFO or a
+    /// device where a /proc or /sys file should be (a fixtures root, a crafted mount)
+    /// never blocks the open, and refused unless fstat(2) says it is a regular file, as
+    /// every /proc and sysfs attribute is; then the reads block as usual.
     public init(_ path: String, relativeTo dirfd: Int32 = AT_FDCWD, displayPath: String? = nil,
                 writable: Bool = false, capacity: Int = 4096) throws(SteerError) {
-        self.path = displayPath ?? path
-        switch LibC.openat(dirfd, path, writable ? O_RDWR : O_RDONLY) {
-        case .success(let fd): self.fd = fd
-        case .failure(let e): throw SteerError.open(path: displayPath ?? path, errno: e)
+        let shown = displayPath ?? path
+        self.path = shown
+        let fd: Int32
+        switch LibC.openat(dirfd, path, (writable ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_NOCTTY) {
+        case .success(let opened): fd = opened
+        case .failure(let e): throw SteerError.open(path: shown, errno: e)
         }
+        switch LibC.fstat(fd) {
+        case .success(let st) where st.isRegular:
+            LibC.setBlocking(fd)
+        case .success(let st):
+            LibC.close(fd)
+            throw SteerError.invalid("cannot read \(shown) as a kernel file: it is \(BoundedFile.typeName(st.type)), not a regular file")
+        case .failure(let e):
+            LibC.close(fd)
+            throw SteerError.open(path: shown, errno: e)
+        }
+        self.fd = fd
         storage = .allocate(byteCount: max(capacity, 64), alignment: 8)
     }
 

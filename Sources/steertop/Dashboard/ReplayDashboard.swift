@@ -18,13 +18,9 @@ final class ReplayDashboard: DashboardApp {
         self.path = path
         var samples: [Sample] = []
         var modes: [ModeChange] = []
-        var absurd = 0
-        for r in contents.records {
-            // A time no recording has (a damaged or crafted line) is skipped like a malformed one.
-            if let t = r.t, !(t.isFinite && abs(t) < 1e9) {
-                absurd += 1
-                continue
-            }
+        // Recordings concatenated in one file: the first is played (their times overlap).
+        let end = contents.laterHeaders.first?.index ?? contents.records.count
+        for r in contents.records[..<end] {
             switch r {
             case .sample(let s): samples.append(s)
             case .mode(let m): modes.append(m)
@@ -32,7 +28,8 @@ final class ReplayDashboard: DashboardApp {
             }
         }
         guard !samples.isEmpty else {
-            throw SteerError.invalid("\(path) holds no samples to replay (\(contents.records.count) other records)")
+            throw SteerError.invalid("\(path) holds no samples to replay (\(end) other records)"
+                                     + (contents.skipped.summary.map { "; \($0)" } ?? ""))
         }
         self.samples = samples.sorted { $0.t < $1.t }
         modeChanges = modes.sorted { $0.t < $1.t }
@@ -42,11 +39,12 @@ final class ReplayDashboard: DashboardApp {
         lastAdvance = LibC.monotonic()
         try super.init(display: display)
         state.host = contents.header.host
-        state.malformedLines = contents.problems.count + (contents.truncatedLastLine ? 1 : 0) + absurd
+        state.malformedLines = contents.skipped.lines
         state.interval = contents.header.intervalSeconds
-        if state.malformedLines > 0 {
-            state.message = .init("\(state.malformedLines) malformed line\(state.malformedLines == 1 ? "" : "s") skipped"
-                                  + (contents.problems.first.map { " (first: line \($0.line))" } ?? ""), isError: true)
+        if let summary = contents.skipped.summary {
+            state.message = .init(summary, isError: true)
+        } else if let next = contents.laterHeaders.first {
+            state.message = .init("\(contents.laterHeaders.count + 1) recordings in this file: playing the first (the next starts at line \(next.line))", isError: true)
         }
         state.title = "steertop replay"
     }
