@@ -1,0 +1,256 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSteerCompress
+
+/// Where each sample of one recording file is, built in one streaming pass: its time, its
+/// offset and length in the decompressed stream and its mode; the mode changes and run
+/// marks (few, kept decoded); the restart points of a compressed file. Replay seeks
+/// through it and decodes only the samples it shows. Kept beside the recording in a
+/// cache file (`RecordingIndexCache`) so that the next replay opens at once.
+public struct RecordingIndex: Sendable {
+    /// One sample: 24 bytes, so a day of 1 Hz samples is 2 MB of index.
+    public struct Entry: Equatable, Sendable {
+        public var t: Double
+        /// Offset of the line in the decompressed stream.
+        public var offset: Int64
+        public var length: UInt32
+        /// Into `modes`.
+        public var mode: UInt16
+        public init(t: Double, offset: Int64, length: UInt32, mode: UInt16) {
+            self.t = t; self.offset = offset; self.length = length; self.mode = mode
+        }
+    }
+
+    public var header: RecordingHeader
+    /// The header's own line, as written (the cache keeps it and decodes it again).
+    var headerLine: [UInt8]
+    /// In file order (`sorted` says whether that is time order).
+    public internal(set) var samples: [Entry] = []
+    /// The modes samples show, each once; `Entry.mode` points in here.
+    public internal(set) var modes: [ObservedMode] = []
+    public internal(set) var modeChanges: [ModeChange] = []
+    public internal(set) var runMarks: [RunMark] = []
+    /// Lines of `mode` and `run` records as written, for the cache.
+    var markLines: [[UInt8]] = []
+    public internal(set) var compression: RecordingCompression = .none
+    /// zstd frames or gzip members: where decompressing can start (one at 0 for plain).
+    public internal(set) var restarts: [RestartPoint] = [.init(compressed: 0, decompressed: 0)]
+    /// Malformed lines (a truncated last line not counted), and the first one's number and reason.
+    public internal(set) var malformed = 0
+    public internal(set) var firstProblem: (line: Int, reason: String)?
+    /// Records whose time no recording has (a damaged or crafted line), skipped like malformed ones.
+    public internal(set) var absurdTimes = 0
+    public internal(set) var unknownTypes = 0
+    /// The last line had no newline and could not be read (a recorder killed mid-write, or still writing).
+    public internal(set) var truncatedTail = false
+    /// The decompressed offset after the last whole line indexed, and the lines up to it:
+    /// where following a growing file goes on.
+    public internal(set) var committed: Int64 = 0
+    public internal(set) var lines = 0
+    /// False when some sample is earlier than the one before it.
+    public internal(set) var sorted = true
+    /// The file as it was indexed.
+    public internal(set) var file: FileIdentity
+
+    /// Malformed lines, absurd times and a truncated tail: what replay reports as skipped.
+    public var skipped: Int { malformed + absurdTimes + (truncatedTail ? 1 : 0) }
+
+    /// Size, mtime and inode of a recording: a cache whose identity differs is stale.
+    public struct FileIdentity: Equatable, Sendable {
+        public var size: Int64
+        public var modified: Double
+        public var inode: UInt64
+        public init(size: Int64, modified: Double, inode: UInt64) { self.size = size; self.modified = modified; self.inode = inode }
+        public init(_ st: LibC.FileStatus) { self.init(size: st.size, modified: st.modified, inode: st.inode) }
+    }
+
+    init(header: RecordingHeader, headerLine: [UInt8], file: FileIdentity) {
+        self.header = header
+        self.headerLine = headerLine
+        self.file = file
+    }
+
+    func modeNumber(_ mode: ObservedMode) -> UInt16 {
+        if let i = modes.firstIndex(of: mode) { return UInt16(i) }
+        return UInt16(modes.count)
+    }
+
+    /// Adds one decoded line (past the header) at `offset`.
+    mutating func add(_ record: Record, line: UnsafeRawBufferPointer, offset: Int64) {
+        // A time no recording has (a damaged or crafted line) is skipped like a malformed one.
+        if let t = record.t, !(t.isFinite && abs(t) < 1e9) {
+            absurdTimes += 1
+            return
+        }
+        switch record {
+        case .sample(let s):
+            var m = modeNumber(s.mode)
+            if Int(m) == modes.count {
+                guard modes.count < Int(UInt16.max) else { m = 0; break }
+                modes.append(s.mode)
+            }
+            if let last = samples.last, s.t < last.t { sorted = false }
+            samples.append(Entry(t: s.t, offset: offset, length: UInt32(line.count), mode: m))
+        case .mode(let c):
+            modeChanges.append(c)
+            markLines.append(Array(line))
+        case .run(let r):
+            runMarks.append(r)
+            markLines.append(Array(line))
+        case .unknown:
+            unknownTypes += 1
+        default:
+            break
+        }
+    }
+
+    mutating func problem(line: Int, reason: String) {
+        malformed += 1
+        if firstProblem == nil { firstProblem = (line, reason) }
+    }
+}
+
+/// Builds a `RecordingIndex` in one streaming pass and keeps it up to date while the
+/// recording grows (a recorder still writing): `update` reads only what was added.
+public final class RecordingIndexer {
+    public let path: String
+    public private(set) var index: RecordingIndex
+    /// Nil for an index loaded from the cache, until the file grows.
+    private var scanner: LineScanner?
+    /// Samples taken from an unterminated tail: dropped before the next pass reads it again.
+    private var provisional = 0
+
+    /// Reads the whole of `path` (it must start with a steertop header).
+    public init(path: String) throws(SteerError) {
+        self.path = path
+        let identity = try Self.identity(path)
+        let scanner = try LineScanner(path: path)
+        var index: RecordingIndex?
+        try scanner.scan(final: false) { (line, offset, number, terminated) throws(SteerError) in
+            if index != nil {
+                Self.take(&index!, line: line, offset: offset, number: number, terminated: terminated)
+            } else {
+                index = try Self.start(line, number: number, path: path, file: identity)
+            }
+        }
+        if index == nil {
+            // No whole line: the unterminated tail may be the header (a recorder just started).
+            try scanner.scan(final: true) { (line, _, number, _) throws(SteerError) in
+                if index == nil { index = try Self.start(line, number: number, path: path, file: identity) }
+            }
+        }
+        guard var index else { throw SteerError.invalid("\(path) is empty: no recording in it") }
+        index.compression = scanner.compression
+        self.index = index
+        self.scanner = scanner
+        finishPass(scanner)
+    }
+
+    /// An index read from the cache; `update` reads on from where it stopped.
+    public init(path: String, loaded: RecordingIndex, provisional: Int) {
+        self.path = path
+        self.index = loaded
+        self.provisional = provisional
+    }
+
+    /// Samples at the end that came from an unterminated line.
+    public var provisionalCount: Int { provisional }
+
+    static func identity(_ path: String) throws(SteerError) -> RecordingIndex.FileIdentity {
+        switch LibC.stat(path) {
+        case .success(let st): return .init(st)
+        case .failure(let e): throw SteerError.open(path: path, errno: e)
+        }
+    }
+
+    /// The index a recording starts with its header line; anything else is refused.
+    static func start(_ line: UnsafeRawBufferPointer, number: Int, path: String,
+                      file: RecordingIndex.FileIdentity) throws(SteerError) -> RecordingIndex {
+        let record: Record
+        do { record = try RecordCodec.decode(line) } catch {
+            throw SteerError.invalid("\(path) is not a steertop recording (line \(number): \(error.reason))")
+        }
+        guard case .header(let h) = record else {
+            throw SteerError.invalid("\(path) is not a steertop recording: its first line is not a header")
+        }
+        return RecordingIndex(header: h, headerLine: Array(line), file: file)
+    }
+
+    /// Decodes one line into the index: a sample, a mark, or a problem.
+    static func take(_ index: inout RecordingIndex, line: UnsafeRawBufferPointer, offset: Int64, number: Int, terminated: Bool) {
+        do {
+            let record = try RecordCodec.decode(line)
+            if case .header = record {
+                // The first line read again (a header that had no newline yet) is not a problem.
+                if offset > 0 { index.problem(line: number, reason: "a second header") }
+                return
+            }
+            index.add(record, line: line, offset: offset)
+        } catch {
+            if terminated { index.problem(line: number, reason: error.description) } else { index.truncatedTail = true }
+        }
+    }
+
+    /// After a pass: the unterminated tail, if any, is indexed when it reads as a record
+    /// (as a whole-file reader would) and read again by the next `update`.
+    private func finishPass(_ scanner: LineScanner) {
+        index.committed = scanner.committed
+        index.lines = scanner.lineNumber
+        for point in scanner.restartPoints where point.decompressed > (index.restarts.last?.decompressed ?? -1) {
+            index.restarts.append(point)
+        }
+        index.truncatedTail = false
+        var tail = index
+        try? scanner.scan(final: true) { (line, offset, number, terminated) throws(SteerError) in
+            Self.take(&tail, line: line, offset: offset, number: number, terminated: terminated)
+        }
+        provisional = tail.samples.count - index.samples.count
+        index = tail
+    }
+
+    public enum Change: Equatable, Sendable {
+        case none
+        /// New samples were indexed.
+        case grew
+        /// The file is shorter than what was indexed, or another file now has its name:
+        /// the index was rebuilt from what is there now (the message says so in one line).
+        case replaced(String)
+    }
+
+    /// Reads what was added to the file since the last pass.
+    public func update() throws(SteerError) -> Change {
+        let now = try Self.identity(path)
+        let old = index.file
+        if now == old { return .none }
+        if now.inode != old.inode || now.size < old.size {
+            let why = now.inode != old.inode ? "was replaced" : "shrank from \(old.size) to \(now.size) bytes"
+            let fresh = try RecordingIndexer(path: path)
+            index = fresh.index
+            scanner = fresh.scanner
+            provisional = fresh.provisional
+            return .replaced("\(path) \(why) while replayed: going on with what it holds now")
+        }
+        let before = index.samples.count - provisional
+        index.samples.removeLast(provisional)
+        provisional = 0
+        let scanner: LineScanner
+        if let s = self.scanner { scanner = s } else {
+            // Loaded from the cache: from the restart point at or before the committed offset.
+            let start = index.compression == .none
+                ? RestartPoint(compressed: index.committed, decompressed: index.committed)
+                : index.restarts.last { $0.decompressed <= index.committed } ?? .init(compressed: 0, decompressed: 0)
+            scanner = try LineScanner(path: path, start: start)
+            try scanner.skip(to: index.committed, lines: index.lines)
+            self.scanner = scanner
+        }
+        index.file = now
+        var idx = index
+        try scanner.scan(final: false) { (line, offset, number, terminated) throws(SteerError) in
+            Self.take(&idx, line: line, offset: offset, number: number, terminated: terminated)
+        }
+        index = idx
+        finishPass(scanner)
+        return index.samples.count > before ? .grew : .none
+    }
+}
