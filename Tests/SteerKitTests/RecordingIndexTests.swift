@@ -72,8 +72,38 @@ struct RecordingIndexTests {
             if case .mode(let m) = r { return m }
             return nil
         }
-        #expect(timeline.modeChanges == modes)
+        #expect((0..<timeline.modeChangeCount).map { timeline.modeChange($0) } == modes)
+        for m in modes {
+            #expect(timeline.modeChange(atOrBefore: m.t + 0.5) == m)
+            #expect(timeline.modeChange(after: m.t - 0.5) == m)
+        }
         #expect(!modes.isEmpty)
+    }
+
+    @Test("a big plain file indexed in two halves at once gives the index of one pass")
+    func halvesEqualOnePass() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("r.jsonl")
+        let w = try RecordingWriter(creating: path, header: header())
+        for t in 1...3000 {
+            try w.write(sample(Double(t), mode: t > 2000 ? "rfs+" : nil))
+            if t % 700 == 0 { try w.write(.mode(ModeChange(t: Double(t), from: "baseline", to: "rps", ok: true, writes: [], errors: []))) }
+        }
+        w.close()
+        append(path, "{\"type\":\"sample\",\"t\":\n")
+        let w2 = try RecordingWriter(appendingTo: path)
+        try w2.write(sample(3001))
+        w2.close()
+        let one = try RecordingIndexer(path: path, splitFrom: .max).index
+        let two = try RecordingIndexer(path: path, splitFrom: 0).index
+        #expect(two.samples.count == 3001)
+        #expect(two.samples.map(\.t) == one.samples.map(\.t))
+        #expect(two.samples.map(\.offset) == one.samples.map(\.offset))
+        #expect(two.samples.map { two.modes[Int($0.mode)] } == one.samples.map { one.modes[Int($0.mode)] })
+        #expect(two.marks == one.marks && two.marks.count == 4)
+        #expect(two.malformed == 1 && one.malformed == 1)
+        #expect(two.firstProblem?.line == one.firstProblem?.line)
+        #expect(two.lines == one.lines && two.committed == one.committed)
     }
 
     @Test("the index is saved beside the recording and read back the same")

@@ -263,8 +263,10 @@ public final class LineScanner {
     /// offset, 1-based number, whether a newline ended it) up to the end of the file as it
     /// is now. With `final`, an unterminated last line is handed over too; else it is kept
     /// for the next call (the file may still be growing).
+    /// With `stop`, the scan stops before the first line that starts at or after it.
     public func scan(
         final: Bool,
+        stop: Int64 = .max,
         _ body: (UnsafeRawBufferPointer, Int64, Int, Bool) throws(SteerError) -> Void
     ) throws(SteerError) {
         source.resume()
@@ -291,6 +293,10 @@ public final class LineScanner {
                 while cursor < end {
                     guard let nl = memchr(p + cursor, 0x0a, end - cursor) else { break }
                     let at = p.distance(to: UnsafeRawPointer(nl))
+                    if base + Int64(start) >= stop {
+                        compact(start, end)
+                        return
+                    }
                     lineNumber += 1
                     if at > start {
                         try body(UnsafeRawBufferPointer(rebasing: bytes[start..<at]), base + Int64(start), lineNumber, true)
@@ -330,6 +336,9 @@ public final class LineScanner {
         }
         lineNumber = lines
     }
+
+    /// Counts `n` more lines before this scanner's start (found by a scan of what is before it).
+    public func numberAfter(_ n: Int) { lineNumber += n }
 
     /// The decompressed offset of the next byte this scanner reads.
     public var position: Int64 { base + Int64(filled) }

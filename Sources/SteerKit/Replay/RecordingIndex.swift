@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSteerCompress
+import Dispatch
 
 /// Where each sample of one recording file is, built in one streaming pass: its time, its
 /// offset and length in the decompressed stream and its mode; the mode changes and run
@@ -29,10 +30,10 @@ public struct RecordingIndex: Sendable {
     public internal(set) var samples: [Entry] = []
     /// The modes samples show, each once; `Entry.mode` points in here.
     public internal(set) var modes: [ObservedMode] = []
-    public internal(set) var modeChanges: [ModeChange] = []
-    public internal(set) var runMarks: [RunMark] = []
-    /// Lines of `mode` and `run` records as written, for the cache.
-    var markLines: [[UInt8]] = []
+    /// The `mode` and `run` records, in file order: found through the index and decoded
+    /// when wanted (a sweep's mode records list every file written: kept decoded, a day of
+    /// them would take more memory than the samples' index).
+    public internal(set) var marks: [Mark] = []
     public internal(set) var compression: RecordingCompression = .none
     /// zstd frames or gzip members: where decompressing can start (one at 0 for plain).
     public internal(set) var restarts: [RestartPoint] = [.init(compressed: 0, decompressed: 0)]
@@ -55,6 +56,18 @@ public struct RecordingIndex: Sendable {
 
     /// Malformed lines, absurd times and a truncated tail: what replay reports as skipped.
     public var skipped: Int { malformed + absurdTimes + (truncatedTail ? 1 : 0) }
+
+    /// A `mode` or `run` record: where it is.
+    public struct Mark: Equatable, Sendable {
+        public enum Kind: UInt8, Sendable { case mode = 0, run = 1 }
+        public var t: Double
+        public var offset: Int64
+        public var length: UInt32
+        public var kind: Kind
+        public init(t: Double, offset: Int64, length: UInt32, kind: Kind) {
+            self.t = t; self.offset = offset; self.length = length; self.kind = kind
+        }
+    }
 
     /// Size, mtime and inode of a recording: a cache whose identity differs is stale.
     public struct FileIdentity: Equatable, Sendable {
@@ -93,11 +106,9 @@ public struct RecordingIndex: Sendable {
             if let last = samples.last, s.t < last.t { sorted = false }
             samples.append(Entry(t: s.t, offset: offset, length: UInt32(line.count), mode: m))
         case .mode(let c):
-            modeChanges.append(c)
-            markLines.append(Array(line))
+            marks.append(Mark(t: c.t, offset: offset, length: UInt32(line.count), kind: .mode))
         case .run(let r):
-            runMarks.append(r)
-            markLines.append(Array(line))
+            marks.append(Mark(t: r.t, offset: offset, length: UInt32(line.count), kind: .run))
         case .unknown:
             unknownTypes += 1
         default:
@@ -122,10 +133,23 @@ public final class RecordingIndexer {
     private var provisional = 0
 
     /// Reads the whole of `path` (it must start with a steertop header).
-    public init(path: String) throws(SteerError) {
+    public convenience init(path: String) throws(SteerError) {
+        try self.init(path: path, splitFrom: Self.splitBytes)
+    }
+
+    /// Indexes in two halves at once when the plain file has at least `splitFrom` bytes.
+    init(path: String, splitFrom: Int64) throws(SteerError) {
         self.path = path
         let identity = try Self.identity(path)
         let scanner = try LineScanner(path: path)
+        if scanner.compression == .none, identity.size >= splitFrom, LibC.onlineCPUCount() > 1,
+           let split = Self.lineStart(path, near: identity.size / 2) {
+            let (index, second) = try Self.inHalves(path, identity: identity, split: split)
+            self.index = index
+            self.scanner = second
+            finishPass(second)
+            return
+        }
         var index: RecordingIndex?
         try scanner.scan(final: false) { (line, offset, number, terminated) throws(SteerError) in
             if index != nil {
@@ -145,6 +169,91 @@ public final class RecordingIndexer {
         self.index = index
         self.scanner = scanner
         finishPass(scanner)
+    }
+
+    /// A plain file at least this big is indexed in two halves at once (two cores).
+    static let splitBytes: Int64 = 64 << 20
+
+    /// The offset of the first line that starts after `offset`.
+    static func lineStart(_ path: String, near offset: Int64) -> Int64? {
+        guard case .success(let opened) = BoundedFile.openRegular(path) else { return nil }
+        defer { LibC.close(opened.fd) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var at = offset
+        while true {
+            let r = chunk.withUnsafeMutableBytes { LibC.pread(opened.fd, $0, offset: Int(at)) }
+            guard case .success(let n) = r, n > 0 else { return nil }
+            if let nl = chunk[0..<n].firstIndex(of: 0x0a) { return at + Int64(nl) + 1 }
+            at += Int64(n)
+        }
+    }
+
+    /// Indexes a plain file as two halves read at once, split at the line start `split`:
+    /// the same index as one pass, in about half the time on two cores. Returns it and
+    /// the second half's scanner (at the end of the file, for `update`).
+    static func inHalves(_ path: String, identity: RecordingIndex.FileIdentity, split: Int64) throws(SteerError) -> (RecordingIndex, LineScanner) {
+        final class Half: @unchecked Sendable {
+            var index: RecordingIndex?
+            var scanner: LineScanner?
+            var error: SteerError?
+        }
+        let first = Half(), second = Half()
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            do throws(SteerError) {
+                if k == 0 {
+                    let scanner = try LineScanner(path: path)
+                    var index: RecordingIndex?
+                    try scanner.scan(final: false, stop: split) { (line, offset, number, terminated) throws(SteerError) in
+                        if index != nil {
+                            take(&index!, line: line, offset: offset, number: number, terminated: terminated)
+                        } else {
+                            index = try start(line, number: number, path: path, file: identity)
+                        }
+                    }
+                    first.index = index
+                    first.scanner = scanner
+                } else {
+                    let scanner = try LineScanner(path: path, start: RestartPoint(compressed: split, decompressed: split))
+                    // The header is the first half's: this one only gathers lines.
+                    var index = RecordingIndex(header: RecordingHeader(started: "", host: "", kernel: "", cpus: 0, intervalSeconds: 1, toolVersion: "", argv: [],
+                                                                       targets: RecordingTargets(node: "", ifaces: [], netns: [], podIfaces: [])),
+                                               headerLine: [], file: identity)
+                    try scanner.scan(final: false) { (line, offset, number, terminated) throws(SteerError) in
+                        take(&index, line: line, offset: offset, number: number, terminated: terminated)
+                    }
+                    second.index = index
+                    second.scanner = scanner
+                }
+            } catch {
+                (k == 0 ? first : second).error = error
+            }
+        }
+        if let e = first.error ?? second.error { throw e }
+        guard var index = first.index, let a = first.scanner, let b = second.index, let scanner = second.scanner else {
+            throw SteerError.invalid("\(path) is empty: no recording in it")
+        }
+        // The second half's lines are numbered after the first's; its modes join the first's table.
+        let lines = a.lineNumber
+        scanner.numberAfter(lines)
+        let modeMap = b.modes.map { m -> UInt16 in
+            if let i = index.modes.firstIndex(of: m) { return UInt16(i) }
+            index.modes.append(m)
+            return UInt16(index.modes.count - 1)
+        }
+        if let last = index.samples.last, let next = b.samples.first, next.t < last.t { index.sorted = false }
+        index.sorted = index.sorted && b.sorted
+        index.samples.reserveCapacity(index.samples.count + b.samples.count)
+        for var e in b.samples {
+            e.mode = modeMap[Int(e.mode)]
+            index.samples.append(e)
+        }
+        index.marks += b.marks
+        index.malformed += b.malformed
+        if index.firstProblem == nil, let p = b.firstProblem { index.firstProblem = (p.line + lines, p.reason) }
+        index.absurdTimes += b.absurdTimes
+        index.unknownTypes += b.unknownTypes
+        index.compression = .none
+        return (index, scanner)
     }
 
     /// An index read from the cache; `update` reads on from where it stopped.

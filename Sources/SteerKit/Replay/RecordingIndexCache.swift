@@ -88,8 +88,8 @@ public enum RecordingIndexCache {
         out.blob(index.headerLine)
         out.i64(Int64(index.modes.count))
         for m in index.modes { out.blob(Array(m.name.utf8)) }
-        out.i64(Int64(index.markLines.count))
-        for l in index.markLines { out.blob(l) }
+        out.i64(Int64(index.marks.count))
+        for m in index.marks { out.f64(m.t); out.i64(m.offset); out.u32(m.length); out.u8(m.kind.rawValue) }
         out.i64(Int64(index.restarts.count))
         for r in index.restarts { out.i64(r.compressed); out.i64(r.decompressed) }
         out.i64(Int64(index.samples.count))
@@ -135,14 +135,14 @@ public enum RecordingIndexCache {
             index.absurdTimes = absurd; index.unknownTypes = unknown
             index.truncatedTail = truncated; index.sorted = sorted
             for _ in 0..<(try r.count()) { index.modes.append(ObservedMode(name: String(decoding: try r.blob(), as: UTF8.self))) }
+            var previousMark: Int64 = -1
             for _ in 0..<(try r.count()) {
-                let line = try r.blob()
-                switch try? RecordCodec.decode(String(decoding: line, as: UTF8.self)) {
-                case .mode(let m)?: index.modeChanges.append(m)
-                case .run(let m)?: index.runMarks.append(m)
-                default: throw Unusable(text: "a mark in it does not read")
+                let t = try r.f64(), offset = try r.i64(), length = try r.u32()
+                guard let kind = RecordingIndex.Mark.Kind(rawValue: try r.u8()), offset > previousMark, t.isFinite else {
+                    throw Unusable(text: "a mark in it is out of place")
                 }
-                index.markLines.append(line)
+                previousMark = offset
+                index.marks.append(.init(t: t, offset: offset, length: length, kind: kind))
             }
             index.restarts = []
             for _ in 0..<(try r.count()) { index.restarts.append(RestartPoint(compressed: try r.i64(), decompressed: try r.i64())) }

@@ -80,7 +80,9 @@ public final class ReplayTimeline {
     private var decoded: [Int: Sample] = [:]
     /// Samples kept decoded: the history chart's window and a little more.
     public let keep: Int
-    public private(set) var modeChanges: [ModeChange] = []
+    /// The `mode` records of all parts in time order; decoded when asked for, a few kept.
+    private var modeSlots: [Slot] = []
+    private var decodedModes: [Int: ModeChange] = [:]
     private var scratch: [UInt8] = []
     /// Samples whose line no longer reads as one (the file changed under replay).
     public private(set) var unreadable = 0
@@ -108,7 +110,7 @@ public final class ReplayTimeline {
         }.map(\.element)
         rebuild()
         guard !slots.isEmpty else {
-            let records = parts.reduce(0) { $0 + $1.index.modeChanges.count + $1.index.runMarks.count }
+            let records = parts.reduce(0) { $0 + $1.index.marks.count }
             throw SteerError.invalid("\(arguments.count == 1 ? arguments[0] : "these recordings") hold\(arguments.count == 1 ? "s" : "") no samples to replay (\(records) other records)")
         }
     }
@@ -144,7 +146,7 @@ public final class ReplayTimeline {
     /// unless `keepDecoded` (samples only added at the end).
     private func rebuild(keepDecoded: Bool = false) {
         slots = []
-        var changes: [ModeChange] = []
+        var changes: [Slot] = []
         var inOrder = true
         for (p, part) in parts.enumerated() {
             let samples = part.index.samples
@@ -153,7 +155,9 @@ public final class ReplayTimeline {
                 if inOrder, let last = slots.last, samples[e].t < entry(last).t { inOrder = false }
                 slots.append(Slot(part: UInt32(p), entry: UInt32(e)))
             }
-            changes += part.index.modeChanges
+            for (m, mark) in part.index.marks.enumerated() where mark.kind == .mode {
+                changes.append(Slot(part: UInt32(p), entry: UInt32(m)))
+            }
         }
         // Stable, as a whole-file replay sorted them.
         if !inOrder {
@@ -162,7 +166,11 @@ public final class ReplayTimeline {
                 return a != b ? a < b : $0.offset < $1.offset
             }.map(\.element)
         }
-        modeChanges = changes.enumerated().sorted { $0.element.t != $1.element.t ? $0.element.t < $1.element.t : $0.offset < $1.offset }.map(\.element)
+        modeSlots = changes.enumerated().sorted {
+            let a = mark($0.element).t, b = mark($1.element).t
+            return a != b ? a < b : $0.offset < $1.offset
+        }.map(\.element)
+        decodedModes = [:]
         if !keepDecoded || !inOrder { decoded = [:] }
     }
 
@@ -180,7 +188,44 @@ public final class ReplayTimeline {
         let s = slots[i]
         return parts[Int(s.part)].index.modes[Int(entry(s).mode)]
     }
-    public var runMarks: [RunMark] { parts.flatMap(\.index.runMarks).sorted { $0.t < $1.t } }
+
+    @inline(__always)
+    private func mark(_ s: Slot) -> RecordingIndex.Mark { parts[Int(s.part)].indexer.index.marks[Int(s.entry)] }
+
+    /// How many mode changes there are, and the time of each, from the index.
+    public var modeChangeCount: Int { modeSlots.count }
+    public func modeChangeTime(_ k: Int) -> Double { mark(modeSlots[k]).t }
+
+    /// The mode change `k` (in time order), decoded now unless kept; nil when its line no longer reads.
+    public func modeChange(_ k: Int) -> ModeChange? {
+        if let m = decodedModes[k] { return m }
+        let s = modeSlots[k], m = mark(s)
+        guard (try? parts[Int(s.part)].bytes(at: m.offset, count: Int(m.length), into: &scratch)) == true,
+              case .mode(let change)? = try? scratch.withUnsafeBytes({ try RecordCodec.decode($0) }), change.t == m.t else { return nil }
+        if decodedModes.count >= 64 { decodedModes = [:] }
+        decodedModes[k] = change
+        return change
+    }
+
+    /// The last mode change at or before `t`.
+    public func modeChange(atOrBefore t: Double) -> ModeChange? {
+        var lo = 0, hi = modeSlots.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if modeChangeTime(mid) <= t + 1e-9 { lo = mid + 1 } else { hi = mid }
+        }
+        return lo > 0 ? modeChange(lo - 1) : nil
+    }
+
+    /// The first mode change after `t`.
+    public func modeChange(after t: Double) -> ModeChange? {
+        var lo = 0, hi = modeSlots.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if modeChangeTime(mid) <= t + 1e-9 { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < modeSlots.count ? modeChange(lo) : nil
+    }
 
     /// Lines skipped over all files: malformed, absurd times, a truncated last line.
     public var skipped: Int { parts.reduce(0) { $0 + $1.index.skipped } + unreadable }
@@ -215,6 +260,12 @@ public final class ReplayTimeline {
     /// The sample at `i`, decoded now unless kept; nil when its line no longer reads.
     public func sample(_ i: Int) -> Sample? {
         samples(i...i).first
+    }
+
+    /// The `count` samples up to and including `i` (fewer at the start): the history
+    /// window replay shows around its cursor.
+    public func history(endingAt i: Int, count: Int) -> [Sample] {
+        samples(max(0, i - count + 1)...i)
     }
 
     /// The samples of `range` that read, oldest first; those not kept are decoded, read

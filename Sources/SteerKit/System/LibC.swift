@@ -255,6 +255,7 @@ public enum LibC {
     }
 
     public static func configuredCPUs() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_CONF))) }
+    public static func onlineCPUCount() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
     public static func clockTicksPerSecond() -> Int { Int(sysconf(Int32(_SC_CLK_TCK))) }
 

@@ -93,7 +93,7 @@ final class ReplayDashboard: DashboardApp {
         advance(LibC.monotonic())
         guard timeline.count > 0 else { return }
         let i = index
-        let history = timeline.samples(max(0, i - DashboardState.historyWindow + 1)...i)
+        let history = timeline.history(endingAt: i, count: DashboardState.historyWindow)
         // The sample at the cursor, or (its line no longer reads) the last one shown.
         guard let s = history.last.flatMap({ $0.t == timeline.time(i) ? $0 : nil }) ?? shown ?? history.last else { return }
         shown = s
@@ -103,7 +103,7 @@ final class ReplayDashboard: DashboardApp {
         state.modeDetail = ""
         // One clock: the cursor, which the header, the status line and jumps all show.
         state.source = .replay(file: path, position: position, duration: duration, speed: speed, paused: paused)
-        if let m = timeline.modeChanges.last(where: { $0.t <= s.t + 1e-9 }) {
+        if let m = timeline.modeChange(atOrBefore: s.t) {
             state.switchStatus = .init(target: m.to.name, phase: m.ok ? .ok : .failed,
                                        message: m.ok ? "from \(m.from), \(m.writes.count) files written" : (m.errors.first ?? "failed"),
                                        time: Format.clock(m.t))
@@ -157,7 +157,7 @@ final class ReplayDashboard: DashboardApp {
     /// The next `mode` record, or else the next sample whose mode differs.
     func jumpToNextModeChange() {
         let here = position
-        if let m = timeline.modeChanges.first(where: { $0.t > here + 1e-9 }) {
+        if let m = timeline.modeChange(after: here) {
             // The first sample that shows the new mode (a sample taken while the files were
             // being written still reads the old one), else the first after the switch.
             // Modes and times come from the index: no sample is decoded for this.
