@@ -70,7 +70,7 @@ extension Steertop {
 
         func run() throws {
             try checkTerminal()
-            let timeline = try ReplayTimeline(files, keep: 2 * DashboardState.historyWindow)
+            let timeline = try ReplayTimeline(files, keep: 2 * DashboardState.historyWindow) { note("steertop: \($0)") }
             let app = try ReplayDashboard(timeline: timeline, speed: speed, display: display)
             app.run()
         }

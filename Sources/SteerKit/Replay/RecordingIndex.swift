@@ -150,14 +150,7 @@ public final class RecordingIndexer {
             finishPass(second)
             return
         }
-        var index: RecordingIndex?
-        try scanner.scan(final: false) { (line, offset, number, terminated) throws(SteerError) in
-            if index != nil {
-                Self.take(&index!, line: line, offset: offset, number: number, terminated: terminated)
-            } else {
-                index = try Self.start(line, number: number, path: path, file: identity)
-            }
-        }
+        var index = try Self.scanFromHeader(scanner, path: path, file: identity)
         if index == nil {
             // No whole line: the unterminated tail may be the header (a recorder just started).
             try scanner.scan(final: true) { (line, _, number, _) throws(SteerError) in
@@ -202,15 +195,7 @@ public final class RecordingIndexer {
             do throws(SteerError) {
                 if k == 0 {
                     let scanner = try LineScanner(path: path)
-                    var index: RecordingIndex?
-                    try scanner.scan(final: false, stop: split) { (line, offset, number, terminated) throws(SteerError) in
-                        if index != nil {
-                            take(&index!, line: line, offset: offset, number: number, terminated: terminated)
-                        } else {
-                            index = try start(line, number: number, path: path, file: identity)
-                        }
-                    }
-                    first.index = index
+                    first.index = try scanFromHeader(scanner, stop: split, path: path, file: identity)
                     first.scanner = scanner
                 } else {
                     let scanner = try LineScanner(path: path, start: RestartPoint(compressed: split, decompressed: split))
@@ -271,6 +256,21 @@ public final class RecordingIndexer {
         case .success(let st): return .init(st)
         case .failure(let e): throw SteerError.open(path: path, errno: e)
         }
+    }
+
+    /// The index of the whole lines from the scanner's start (the header) up to `stop`;
+    /// nil when there is no whole line.
+    static func scanFromHeader(_ scanner: LineScanner, stop: Int64 = .max, path: String,
+                               file: RecordingIndex.FileIdentity) throws(SteerError) -> RecordingIndex? {
+        var index: RecordingIndex?
+        try scanner.scan(final: false, stop: stop) { (line, offset, number, terminated) throws(SteerError) in
+            if index != nil {
+                take(&index!, line: line, offset: offset, number: number, terminated: terminated)
+            } else {
+                index = try start(line, number: number, path: path, file: file)
+            }
+        }
+        return index
     }
 
     /// The index a recording starts with its header line; anything else is refused.

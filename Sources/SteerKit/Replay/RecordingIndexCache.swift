@@ -36,7 +36,10 @@ public enum RecordingIndexCache {
 
     /// The index of `recording`: from its cache when that is valid, else built in one pass
     /// and saved.
-    public static func open(_ recording: String, save: Bool = true) throws(SteerError) -> (RecordingIndexer, Origin) {
+    /// `announce` is told before a recording of `announceFrom` bytes or more is indexed
+    /// (it takes seconds a GB).
+    public static func open(_ recording: String, save: Bool = true, announceFrom: Int64 = 64 << 20,
+                            announce: ((String) -> Void)? = nil) throws(SteerError) -> (RecordingIndexer, Origin) {
         let cache = path(of: recording)
         var reason: String?
         switch BoundedFile.read(cache, limit: limit) {
@@ -51,6 +54,10 @@ public enum RecordingIndexCache {
         case .failure(.system(.noSuchFileOrDirectory)): break
         case .failure(.tooLarge): reason = "it is larger than any index"
         case .failure(let f): reason = "\(f)"
+        }
+        if let announce, case .success(let st) = LibC.stat(recording), st.size >= announceFrom {
+            announce("indexing \(recording) (\(st.size >> 20) MB)\(reason.map { ", its saved index unusable: \($0)" } ?? ""); "
+                     + (save ? "the index is kept beside it, as \(cache), where the directory is writable" : "once"))
         }
         let indexer = try RecordingIndexer(path: recording)
         let saved = save && write(indexer, to: cache)

@@ -91,11 +91,13 @@ public final class ReplayTimeline {
     /// `*.jsonl.zst` in them): the files of one recording (rotated, or appended to) are
     /// one timeline; files of different hosts are refused. `keep` bounds the samples kept
     /// decoded; `saveIndex` false keeps indexes in memory only.
-    public init(_ arguments: [String], keep: Int = 1024, saveIndex: Bool = true) throws(SteerError) {
+    /// `announce` is told before a big file is indexed (seconds a GB).
+    public init(_ arguments: [String], keep: Int = 1024, saveIndex: Bool = true,
+                announce: ((String) -> Void)? = nil) throws(SteerError) {
         self.keep = max(16, keep)
         var found: [Part] = []
         for path in try Self.files(arguments) {
-            let (indexer, origin) = try RecordingIndexCache.open(path, save: saveIndex)
+            let (indexer, origin) = try RecordingIndexCache.open(path, save: saveIndex, announce: announce)
             found.append(Part(path: path, indexer: indexer, origin: origin))
         }
         let hosts = found.reduce(into: [String]()) { if !$0.contains($1.index.header.host) { $0.append($1.index.header.host) } }
