@@ -15,7 +15,9 @@
 # each jump's frame (mean, median, worst). The page cache is warm for all three (the file is
 # read once before): "cold" means the index is built, not that the disk is read.
 #
-# Environment: REPLAY_BENCH_MB (2000), REPLAY_BENCH_JUMPS (100), REPLAY_BENCH_DIR (a
+# Environment: REPLAY_BENCH_MB (2000), REPLAY_BENCH_JUMPS (100), REPLAY_BENCH_COMPRESS
+# (none; zstd or gzip: the recording written compressed as `steertop record --compress`
+# does, the size then that of its text), REPLAY_BENCH_DIR (a
 # directory to keep the recording in and reuse; default a temporary one, removed afterwards:
 # the file is 2 GB).
 # Exit: 0 targets met (first frame < 1 s warm and < 15 s cold, RSS < 100 MB, jump < 50 ms);
@@ -32,8 +34,14 @@ else
     WORK=$(mktemp -d /tmp/steertop-replay-bench.XXXXXX)
     trap 'rm -rf "$WORK"' EXIT
 fi
-FILE=$WORK/day-${MB}mb.jsonl
-INDEX=$WORK/.day-${MB}mb.jsonl.steerindex
+case "${REPLAY_BENCH_COMPRESS:-none}" in
+    none) SUFFIX="" ;;
+    zstd) SUFFIX=".zst" ;;
+    gzip) SUFFIX=".gz" ;;
+    *) echo "REPLAY_BENCH_COMPRESS must be none, zstd or gzip" >&2; exit 1 ;;
+esac
+FILE=$WORK/day-${MB}mb.jsonl$SUFFIX
+INDEX=$WORK/.day-${MB}mb.jsonl$SUFFIX.steerindex
 
 echo "== building release"
 swift build -c release --product steerbench >/dev/null
@@ -58,7 +66,7 @@ import sys
 size, isize = int(sys.argv[1]), int(sys.argv[2])
 rows = [dict(kv.split("=", 1) for kv in line.split()) for line in sys.argv[3:6]]
 names = ["whole", "cold", "warm"]
-print("== results: %s MB recording, %d samples; index %.1f MB" % (size // 1000000, int(rows[0]["samples"]), isize / 1e6))
+print("== results: %s MB recording file, %d samples; index %.1f MB" % (size // 1000000, int(rows[0]["samples"]), isize / 1e6))
 print("   %-26s %12s %12s %12s" % ("", "whole file", "index cold", "index warm"))
 for key, label in [("first_frame_s", "first frame (s)"), ("rss_first_mb", "RSS after first frame (MB)"),
                    ("rss_G_mb", "RSS after G (MB)"), ("rss_jumps_mb", "RSS after jumps (MB)"), ("hwm_mb", "peak RSS (MB)"),
