@@ -250,6 +250,22 @@ struct RecordingIndexTests {
         let shuffled = try ReplayTimeline(rotating.files.map(\.path).reversed(), keep: 64)
         #expect((0..<400).allSatisfy { shuffled.time($0) == Double($0 + 1) })
 
+        // Another recording of the same host (another start): its times would interleave.
+        let other = TemporaryDirectory()
+        try write(other.file("a.jsonl"), times: 1...10, host: "node-a")
+        var later = header(host: "node-a")
+        later.started = "2025-01-02T00:00:00Z"
+        let w = try RecordingWriter(creating: other.file("b.jsonl"), header: later)
+        try w.write(sample(1))
+        w.close()
+        #expect {
+            try ReplayTimeline([other.path])
+        } throws: { error in
+            "\(error)".contains("2 recordings") && !"\(error)".contains("\n")
+        }
+        // Named twice: read once.
+        #expect(try ReplayTimeline([other.file("a.jsonl"), other.file("a.jsonl")]).count == 10)
+
         try write(dir.file("node-b.jsonl"), times: 1...10, host: "node-b")
         #expect {
             try ReplayTimeline([dir.path])

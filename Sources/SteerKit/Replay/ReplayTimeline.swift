@@ -105,6 +105,12 @@ public final class ReplayTimeline {
             let named = hosts.prefix(3).map { "\"\(TerminalText.escape($0, limit: 64))\"" }.joined(separator: ", ")
             throw SteerError.invalid("these recordings come from \(hosts.count) hosts (\(named)\(hosts.count > 3 ? ", ..." : "")): replay one host's files at a time")
         }
+        // Rotated files share their recording's header; times of two recordings would interleave.
+        let starts = found.reduce(into: [String]()) { if !$0.contains($1.index.header.started) { $0.append($1.index.header.started) } }
+        if starts.count > 1 {
+            let named = starts.prefix(3).map { TerminalText.escape($0, limit: 64) }.joined(separator: ", ")
+            throw SteerError.invalid("these files hold \(starts.count) recordings (started \(named)\(starts.count > 3 ? ", ..." : "")): replay one recording, or the rotated files of one, at a time")
+        }
         // Oldest first: by the first sample's time (files with none last).
         parts = found.enumerated().sorted {
             let a = $0.element.index.samples.first?.t ?? .infinity, b = $1.element.index.samples.first?.t ?? .infinity
@@ -141,7 +147,9 @@ public final class ReplayTimeline {
             files += recordings.map { dir + $0 }
         }
         guard !files.isEmpty else { throw SteerError.invalid("no recording given") }
-        return files
+        // A file named twice (a glob and its directory) is read once.
+        var seen = Set<String>()
+        return files.filter { seen.insert($0.hasPrefix("./") ? String($0.dropFirst(2)) : $0).inserted }
     }
 
     /// The slots in time order, the mode changes of all parts; the decoded samples dropped
