@@ -155,12 +155,22 @@ final class RecordingByteSource {
     private var produced: Int64
     /// The frames or members begun so far, the first one at the start point.
     private(set) var restarts: [RestartPoint]
+    /// The file offset where reading stops (a frame boundary: half of a file indexed at once).
+    var limit: Int64 = .max
+
+    /// Moves every decompressed offset by `shift`: the start point's own offset was not
+    /// known when reading began (the second half of a file indexed at once).
+    func rebase(by shift: Int64) {
+        produced += shift
+        restarts = restarts.map { RestartPoint(compressed: $0.compressed, decompressed: $0.decompressed + shift) }
+    }
 
     /// Reads `fd` from its current offset, which is `start.compressed` (a frame or member
     /// start of a compressed file).
-    init(fd: Int32, path: String, start: RestartPoint = .init(compressed: 0, decompressed: 0)) throws(SteerError) {
+    init(fd: Int32, path: String, start: RestartPoint = .init(compressed: 0, decompressed: 0), limit: Int64 = .max) throws(SteerError) {
         self.fd = fd
         self.path = path
+        self.limit = limit
         fileRead = start.compressed
         produced = start.decompressed
         restarts = [start]
@@ -192,7 +202,12 @@ final class RecordingByteSource {
             inStart = 0
         }
         guard inEnd < input.count, !atEOF else { return }
-        switch LibC.read(fd, UnsafeMutableRawBufferPointer(rebasing: input[inEnd...])) {
+        let room = Int(min(Int64(input.count - inEnd), max(0, limit - fileRead)))
+        guard room > 0 else {
+            atEOF = true
+            return
+        }
+        switch LibC.read(fd, UnsafeMutableRawBufferPointer(rebasing: input[inEnd..<(inEnd + room)])) {
         case .success(0): atEOF = true
         case .success(let n):
             inEnd += n
@@ -288,5 +303,30 @@ final class RecordingByteSource {
                 }
             }
         }
+    }
+}
+
+extension RecordingCompression {
+    /// The offset of the first zstd frame that starts at or after `offset` in the zstd file
+    /// `fd`, found by walking the frames from the start (their headers and block headers
+    /// only, ZSTD_findFrameCompressedSize); nil when a frame does not read whole.
+    static func zstdFrameStart(_ fd: Int32, atOrAfter offset: Int64) -> Int64? {
+        let window = 8 << 20
+        var buffer = [UInt8](repeating: 0, count: window)
+        var bufferStart: Int64 = -1, bufferCount = 0
+        var at: Int64 = 0
+        while at < offset {
+            if bufferStart < 0 || at - bufferStart > Int64(window / 2) {
+                let r = buffer.withUnsafeMutableBytes { LibC.pread(fd, $0, offset: Int(at)) }
+                guard case .success(let n) = r, n > 0 else { return nil }
+                bufferStart = at
+                bufferCount = n
+            }
+            let from = Int(at - bufferStart)
+            let size = buffer.withUnsafeBytes { p in ZSTD_findFrameCompressedSize(p.baseAddress! + from, bufferCount - from) }
+            guard ZSTD_isError(size) == 0, size > 0 else { return nil }
+            at += Int64(size)
+        }
+        return at
     }
 }

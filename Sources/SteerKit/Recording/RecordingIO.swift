@@ -209,6 +209,7 @@ public enum RecordingReader {
 /// decompressed stream. It can be resumed after the file grows (a recorder still writing).
 public final class LineScanner {
     public let path: String
+    /// The file: read through `source` only (a frame walker may pread it).
     let fd: Int32
     let source: RecordingByteSource
     private var capacity = 1 << 22
@@ -225,7 +226,9 @@ public final class LineScanner {
     /// Opens `path` (a regular file only: a FIFO or a device would block or never end),
     /// starting at the restart point `start` (a zstd frame or gzip member, or any line start
     /// of a plain file) whose first line is numbered `firstLine`.
-    public init(path: String, start: RestartPoint = .init(compressed: 0, decompressed: 0), firstLine: Int = 1) throws(SteerError) {
+    /// With `limit`, reading stops at that file offset (a frame boundary).
+    public init(path: String, start: RestartPoint = .init(compressed: 0, decompressed: 0), firstLine: Int = 1,
+                limit: Int64 = .max) throws(SteerError) {
         self.path = path
         switch BoundedFile.openRegular(path) {
         case .success(let opened): fd = opened.fd
@@ -239,7 +242,7 @@ public final class LineScanner {
             throw SteerError.read(path: path, errno: e)
         }
         do {
-            source = try RecordingByteSource(fd: fd, path: path, start: start)
+            source = try RecordingByteSource(fd: fd, path: path, start: start, limit: limit)
         } catch {
             LibC.close(fd)
             throw error
@@ -335,6 +338,12 @@ public final class LineScanner {
             throw SteerError.invalid("\(path) ends before byte \(offset) of its lines: it changed while read")
         }
         lineNumber = lines
+    }
+
+    /// Moves every decompressed offset by `shift` (see RecordingByteSource.rebase).
+    public func rebase(by shift: Int64) {
+        base += shift
+        source.rebase(by: shift)
     }
 
     /// Counts `n` more lines before this scanner's start (found by a scan of what is before it).
