@@ -11,7 +11,7 @@ import SteerKit
 /// file is big enough. The figures follow the shape of the paper's results with noise;
 /// a fixed seed gives the same file every time.
 enum StatsGen {
-    static let usage = "OUT [--mb 200] [--seed 1]   write a realistic sweep recording of about that size"
+    static let usage = "OUT [--mb 200] [--seed 1]   write a realistic sweep recording of about that size (OUT.jsonl.zst or .gz: compressed as steertop record does)"
 
     static let modes = Mode.allCases.map(\.rawValue)
     static let replicaCounts = [1, 2, 4, 8, 16]
@@ -86,10 +86,20 @@ enum StatsGen {
         var currentMode = "baseline"
         let cpus = 4
 
+        /// A name ending in .zst or .gz: written through RecordingWriter, compressed as
+        /// `steertop record` does (the size asked for is then the text's, before compression).
+        let path: String
+        var writer: RecordingWriter?
+
         init(path: String, seed: UInt64) throws(SteerError) {
-            switch LibC.open(path, O_WRONLY | O_CREAT | O_TRUNC) {
-            case .success(let f): fd = f
-            case .failure(let e): throw SteerError.create(path: path, errno: e)
+            self.path = path
+            if RecordingCompression(path: path) != .none {
+                fd = -1
+            } else {
+                switch LibC.open(path, O_WRONLY | O_CREAT | O_TRUNC) {
+                case .success(let f): fd = f
+                case .failure(let e): throw SteerError.create(path: path, errno: e)
+                }
             }
             rng = Random(state: seed)
         }
@@ -97,10 +107,19 @@ enum StatsGen {
         mutating func emit(_ r: Record) throws(SteerError) {
             RecordCodec.encode(r, into: &buffer)
             lines += 1
+            if fd < 0 {
+                if let writer { try writer.write(r) } else if case .header(let h) = r {
+                    writer = try RecordingWriter(creating: path, header: h)
+                }
+                written += buffer.count
+                buffer.reset()
+                return
+            }
             if buffer.count > 1 << 20 { try flush() }
         }
 
         mutating func flush() throws(SteerError) {
+            guard fd >= 0 else { return }
             if case .failure(let e) = buffer.withUnsafeBytes({ LibC.writeAll(fd, $0) }) {
                 throw SteerError.write(path: "the recording", value: "\(buffer.count) bytes", errno: e)
             }
@@ -109,7 +128,7 @@ enum StatsGen {
         }
 
         mutating func run(targetBytes: Int) throws(SteerError) -> Int {
-            defer { LibC.close(fd) }
+            defer { if fd >= 0 { LibC.close(fd) } else { writer?.close() } }
             try emit(.header(RecordingHeader(
                 started: "2025-03-08T10:00:00Z", host: "worker-2", kernel: "5.15.0-119-generic", cpus: cpus,
                 intervalSeconds: 1, toolVersion: "0.1.0",

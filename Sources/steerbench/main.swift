@@ -23,6 +23,7 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "sample-loop", usage: "[N] [NETNS-GLOB]    N recorder ticks back to back: µs per tick",
               run: sampleLoop),
     Benchmark(name: "stats-gen", usage: StatsGen.usage, run: StatsGen.main),
+    Benchmark(name: "replay-seek", usage: ReplaySeek.usage, run: ReplaySeek.main),
     Benchmark(name: "compress", usage: "[SAMPLES] [PODS]    a recording of a PODS-pod node plain, zstd and gzip: bytes and CPU per sample",
               run: compressBench),
     Benchmark(name: "switch", usage: "[ROUNDS]    mode switches round-robin on the lab, applied and verified",

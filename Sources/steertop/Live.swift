@@ -1,5 +1,6 @@
 import ArgumentParser
 import SteerKit
+import SteerTUI
 
 extension Steertop {
     struct Live: ParsableCommand {
@@ -54,8 +55,9 @@ extension Steertop {
             c next theme; ? help; q quits.
             """)
 
-        @Argument(help: "A recording (JSON Lines) written by steertop.")
-        var file: String
+        @Argument(help: ArgumentHelp("A recording written by steertop (.jsonl, .jsonl.gz, .jsonl.zst), the rotated files of one, or a directory of them.",
+                                     discussion: "Each is indexed in one pass; the index is kept beside it as .<name>.steerindex where the directory is writable."))
+        var files: [String]
 
         @Option(parsing: .unconditional, help: "Playback speed (1 = as recorded).")
         var speed: Double = 1
@@ -68,8 +70,8 @@ extension Steertop {
 
         func run() throws {
             try checkTerminal()
-            let contents = try RecordingReader.read(file)
-            let app = try ReplayDashboard(path: file, contents: contents, speed: speed, display: display)
+            let timeline = try ReplayTimeline(files, keep: 2 * DashboardState.historyWindow) { note("steertop: \($0)") }
+            let app = try ReplayDashboard(timeline: timeline, speed: speed, display: display)
             app.run()
         }
     }

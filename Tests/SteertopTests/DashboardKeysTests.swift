@@ -250,3 +250,53 @@ private func word(_ text: String, _ pattern: String, _ n: Int) -> String? {
         pane.send("q")
     }
 }
+
+/// Replay at any size (issue 13): a recording still being written is followed, `G` goes to
+/// its newest sample; rotated files given as their directory are one timeline.
+@Suite struct ReplayIndexEndToEndTests {
+    static let header = RecordingHeader(
+        started: "2025-01-01T00:00:00Z", host: "node-a", kernel: "k", cpus: 1, intervalSeconds: 1, toolVersion: "t",
+        argv: ["steertop", "record"], targets: RecordingTargets(node: "", ifaces: ["eth1"], netns: [], podIfaces: []))
+
+    static func sample(_ t: Int) -> Record {
+        .sample(Sample(t: Double(t), mode: "rps",
+                       cpus: [CPUUsage(cpu: 0, usr: 1, nice: 0, sys: 2, iowait: 0, irq: 0, soft: 3, steal: 0, guest: 0, gnice: 0, idle: 90)],
+                       ifaces: [InterfaceSample(name: "eth1", netns: "", rxBps: 1e9, queues: [QueueState(queue: 0, rpsCPUs: "1", rpsFlowCount: 0)])],
+                       streams: [], totalBps: 1e9))
+    }
+
+    @Test func growingRecordingIsFollowed() throws {
+        let work = TemporaryDirectory()
+        let path = work.file("live.jsonl.zst")
+        let writer = try RecordingWriter(creating: path, header: Self.header)
+        for t in 1...10 { try writer.write(Self.sample(t)) }
+        let pane = try TmuxPane(width: 100, height: 30, command: [steertopBinary, "replay", path],
+                                environment: ["TERM=xterm-256color", "LANG=C.UTF-8"], directory: work.path)
+        #expect(pane.waitFor("/0:00:10"), "\(pane.text)")
+        for t in 11...40 { try writer.write(Self.sample(t)) }
+        pane.send("G")
+        #expect(pane.waitFor("0:00:40/0:00:40"), "G goes to the newest sample:\n\(pane.text)")
+        writer.close()
+        pane.send("q")
+    }
+
+    @Test func rotatedDirectoryIsOneTimeline() throws {
+        let work = TemporaryDirectory()
+        let rotating = try RotatingRecordingWriter(base: work.file("node-a.jsonl"), header: Self.header,
+                                                   policy: RotationPolicy(maxBytes: 2048))
+        for t in 1...75 {
+            try rotating.write(Self.sample(t))
+            try rotating.sampleDone(t: Double(t))
+        }
+        rotating.close()
+        #expect(rotating.files.count > 3)
+        let pane = try TmuxPane(width: 100, height: 30, command: [steertopBinary, "replay", work.path],
+                                environment: ["TERM=xterm-256color", "LANG=C.UTF-8"], directory: work.path)
+        #expect(pane.waitFor("/0:01:15"), "\(pane.text)")
+        pane.send("/")
+        pane.send(["-l", "0:42"])
+        pane.send("Enter")
+        #expect(pane.waitFor("0:00:42/0:01:15 PAUSED"), "\(pane.text)")
+        pane.send("q")
+    }
+}

@@ -20,7 +20,7 @@ func expectOneLineFailure(_ r: CommandOutput, containing text: String, sourceLoc
 
 @Suite("Hostile files given to the command line")
 struct HostileCLITests {
-    // replay opens the terminal first; its reader (RecordingReader.read) is refused a FIFO in BoundedReadTests.
+    // replay opens the terminal first; its reader (LineScanner, as RecordingReader's) is refused a FIFO in BoundedReadTests.
     @Test("stats on a FIFO and on /dev/zero: one line, at once")
     func statsAndReplayRefuseNonRegular() throws {
         let state = TestState()

@@ -452,6 +452,9 @@ public struct SkipTally: Sendable, Equatable {
         public var many: String
         public var count: Int
         public var firstLine: Int
+        public init(one: String, many: String, count: Int, firstLine: Int) {
+            self.one = one; self.many = many; self.count = count; self.firstLine = firstLine
+        }
     }
 
     public private(set) var reasons: [Reason] = []
@@ -491,6 +494,24 @@ public struct SkipTally: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { lines == 0 }
+
+    /// A tally rebuilt from its reasons (an index's cache keeps them, not the problems).
+    public init(reasons: [Reason], kept: Int = 20) {
+        self.kept = kept
+        self.reasons = reasons
+        lines = reasons.reduce(0) { $0 + $1.count }
+    }
+
+    /// Adds `other`'s counts, its line numbers moved on by `lineOffset` (the second half of
+    /// a file indexed in two).
+    public mutating func add(_ other: SkipTally, lineOffset: Int) {
+        for r in other.reasons {
+            for _ in 0..<r.count { add((r.one, r.many), line: r.firstLine + lineOffset) }
+        }
+        for p in other.problems where problems.count < kept {
+            problems.append(RecordingProblem(path: p.path, line: p.line + lineOffset, reason: p.reason))
+        }
+    }
 
     /// "skipped 48 lines: 40 malformed JSON (first at line 12), 8 samples with negative
     /// bps (first at line 90)"; nil when nothing was skipped.

@@ -38,9 +38,10 @@ public final class RecordingWriter {
     public init(appendingTo path: String) throws(SteerError) {
         self.path = path
         let kind = RecordingCompression(path: path)
-        if kind != .none {
+        if kind != .none, try !Self.endsWhole(path) {
             // A killed writer leaves its frame unfinished, perhaps mid-line: a new frame
             // after it would make the rest unreadable. Rewritten first, whole lines only.
+            // (Only then: a rewrite is a new file, and a replay following it starts over.)
             try Self.rewriteCompressed(path, kind: kind)
         }
         fd = try Self.openFile(path, flags: O_WRONLY | O_APPEND)
@@ -54,6 +55,15 @@ public final class RecordingWriter {
         if bytes > 0, let last = Self.lastByte(path), last != 0x0a {
             if case .success = LibC.writeAll(fd, [0x0a]) { bytes += 1 }
         }
+    }
+
+    /// Whether a compressed recording ends with a finished frame (member) after a whole
+    /// line: what a writer that closed cleanly leaves, and a new frame can follow.
+    static func endsWhole(_ path: String) throws(SteerError) -> Bool {
+        let scanner = try LineScanner(path: path)
+        try scanner.scan(final: false) { (_, _, _, _) throws(SteerError) in }
+        guard let last = scanner.restartPoints.last, case .success(let st) = LibC.stat(path) else { return false }
+        return last.compressed == st.size && last.decompressed == scanner.committed
     }
 
     /// Rewrites a compressed recording through its last complete line into a finished
@@ -255,8 +265,39 @@ public enum RecordingReader {
         _ path: String,
         _ body: (Int, UnsafeRawBufferPointer, Bool) throws(SteerError) -> Void
     ) throws(SteerError) {
-        let fd: Int32
-        // A regular file only: a FIFO or a device would block or never end.
+        let scanner = try LineScanner(path: path)
+        try scanner.scan(final: true) { (line, _, number, terminated) throws(SteerError) in
+            try body(number, line, terminated)
+        }
+    }
+}
+
+/// The one byte cursor over a recording's lines: plain, zstd or gzip (told by the file's
+/// first bytes), read in large chunks, each line handed over with its offset in the
+/// decompressed stream. It can be resumed after the file grows (a recorder still writing).
+public final class LineScanner {
+    public let path: String
+    /// The file: read through `source` only (a frame walker may pread it).
+    let fd: Int32
+    let source: RecordingByteSource
+    private var capacity = 1 << 22
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var filled = 0
+    /// The decompressed offset of buffer[0].
+    private var base: Int64 = 0
+    /// Lines seen so far (blank ones included in the numbering).
+    public private(set) var lineNumber = 0
+    /// The decompressed offset just after the last newline handed over: where a resumed
+    /// scan goes on (an unterminated tail is read again once its newline arrives).
+    public var committed: Int64 { base }
+
+    /// Opens `path` (a regular file only: a FIFO or a device would block or never end),
+    /// starting at the restart point `start` (a zstd frame or gzip member, or any line start
+    /// of a plain file) whose first line is numbered `firstLine`.
+    /// With `limit`, reading stops at that file offset (a frame boundary).
+    public init(path: String, start: RestartPoint = .init(compressed: 0, decompressed: 0), firstLine: Int = 1,
+                limit: Int64 = .max) throws(SteerError) {
+        self.path = path
         switch BoundedFile.openRegular(path) {
         case .success(let opened): fd = opened.fd
         case .failure(.system(let e)): throw SteerError.open(path: path, errno: e)
@@ -264,15 +305,43 @@ public enum RecordingReader {
             throw SteerError.invalid("cannot read \(path) as a recording: it is \(what), not a regular file; give the path of a recording")
         case .failure(let f): throw BoundedFile.error(f, path: path, kind: .recordingLine)
         }
-        defer { LibC.close(fd) }
-        // Plain, zstd or gzip, told by the file's first bytes: the line splitter below
-        // and both decoders (replay's and stats') see the same lines either way.
-        let source = try RecordingByteSource(fd: fd, path: path)
-        var capacity = 1 << 22
-        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
-        defer { buffer.deallocate() }
-        var filled = 0
-        var lineNumber = 0
+        if start.compressed > 0, case .failure(let e) = LibC.seek(fd, start.compressed) {
+            LibC.close(fd)
+            throw SteerError.read(path: path, errno: e)
+        }
+        do {
+            source = try RecordingByteSource(fd: fd, path: path, start: start, limit: limit)
+        } catch {
+            LibC.close(fd)
+            throw error
+        }
+        base = start.decompressed
+        lineNumber = firstLine - 1
+        buffer = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit {
+        buffer.deallocate()
+        LibC.close(fd)
+    }
+
+    /// How the bytes are compressed (from the file's first bytes).
+    public var compression: RecordingCompression { source.kind }
+    /// The frames or members seen so far: where a reader can start decompressing.
+    public var restartPoints: [RestartPoint] { source.restarts }
+
+    /// Calls `body` with each non-empty line (bytes without the newline, its decompressed
+    /// offset, 1-based number, whether a newline ended it) up to the end of the file as it
+    /// is now. With `final`, an unterminated last line is handed over too; else it is kept
+    /// for the next call (the file may still be growing).
+    /// With `stop`, the scan stops before the first line that starts at or after it.
+    public func scan(
+        final: Bool,
+        stop: Int64 = .max,
+        _ body: (UnsafeRawBufferPointer, Int64, Int, Bool) throws(SteerError) -> Void
+    ) throws(SteerError) {
+        source.resume()
+        var numberedTail = false
         while true {
             if filled == capacity {
                 // A line longer than the buffer: grow it, up to a limit no recording line
@@ -286,37 +355,99 @@ public enum RecordingReader {
                 buffer = bigger
                 capacity *= 2
             }
-            let n: Int
-            n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
             let end = filled + n
             var start = 0
-            let base = UnsafeRawBufferPointer(buffer)
-            if let p = base.baseAddress {
+            let bytes = UnsafeRawBufferPointer(buffer)
+            if let p = bytes.baseAddress {
                 var cursor = 0
                 while cursor < end {
                     guard let nl = memchr(p + cursor, 0x0a, end - cursor) else { break }
                     let at = p.distance(to: UnsafeRawPointer(nl))
+                    if base + Int64(start) >= stop {
+                        compact(start, end)
+                        return
+                    }
                     lineNumber += 1
                     if at > start {
-                        try body(lineNumber, UnsafeRawBufferPointer(rebasing: base[start..<at]), true)
+                        try body(UnsafeRawBufferPointer(rebasing: bytes[start..<at]), base + Int64(start), lineNumber, true)
                     }
                     start = at + 1
                     cursor = start
                 }
             }
             if n == 0 {
-                if end > start {
-                    lineNumber += 1
-                    try body(lineNumber, UnsafeRawBufferPointer(rebasing: base[start..<end]), false)
+                if final && end > start && !numberedTail {
+                    numberedTail = true
+                    try body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), base + Int64(start), lineNumber + 1, false)
                 }
+                // Keep the tail for a later call.
+                compact(start, end)
                 return
             }
-            // Keep the partial line at the front.
-            let rest = end - start
-            if rest > 0 && start > 0 {
-                memmove(buffer.baseAddress!, buffer.baseAddress! + start, rest)
-            }
-            filled = rest
+            compact(start, end)
         }
+    }
+
+    /// Keeps the partial line at the front.
+    private func compact(_ start: Int, _ end: Int) {
+        let rest = end - start
+        if rest > 0 && start > 0 {
+            memmove(buffer.baseAddress!, buffer.baseAddress! + start, rest)
+        }
+        base += Int64(start)
+        filled = rest
+    }
+
+    /// Moves on to `offset` (a line start at or after this position), whose line is `lines + 1`.
+    public func skip(to offset: Int64, lines: Int) throws(SteerError) {
+        var none: [UInt8] = []
+        guard try read(at: offset, count: 0, into: &none) else {
+            throw SteerError.invalid("\(path) ends before byte \(offset) of its lines: it changed while read")
+        }
+        lineNumber = lines
+    }
+
+    /// Moves every decompressed offset by `shift` (see RecordingByteSource.rebase).
+    public func rebase(by shift: Int64) {
+        base += shift
+        source.rebase(by: shift)
+    }
+
+    /// Counts `n` more lines before this scanner's start (found by a scan of what is before it).
+    public func numberAfter(_ n: Int) { lineNumber += n }
+
+    /// The decompressed offset of the next byte this scanner reads.
+    public var position: Int64 { base + Int64(filled) }
+
+    /// Reads `count` decompressed bytes from `offset` (not before what this scanner has
+    /// already passed: `committed`) into `out`, skipping forward to it; false when the file
+    /// ends first. Replay reads compressed recordings this way from a restart point.
+    public func read(at offset: Int64, count: Int, into out: inout [UInt8]) throws(SteerError) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        guard offset >= base else { return false }
+        if offset < base + Int64(filled) {
+            let from = Int(offset - base)
+            let have = min(count, filled - from)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[from..<(from + have)]))
+            compact(from + have, filled)
+        } else {
+            var skip = offset - (base + Int64(filled))
+            base += Int64(filled)
+            filled = 0
+            while skip > 0 {
+                let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(capacity), skip))]))
+                if n == 0 { return false }
+                skip -= Int64(n)
+                base += Int64(n)
+            }
+        }
+        while out.count < count {
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(capacity, count - out.count)]))
+            if n == 0 { break }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n]))
+            base += Int64(n)
+        }
+        return out.count == count
     }
 }

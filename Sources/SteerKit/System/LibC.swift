@@ -40,6 +40,11 @@ public enum LibC {
         retrying { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
     }
 
+    /// lseek(2) to `offset` from the start.
+    public static func seek(_ fd: Int32, _ offset: Int64) -> Result<Void, Errno> {
+        retrying { Glibc.lseek(fd, off_t(offset), SEEK_SET) }.map { _ in () }
+    }
+
     public static func read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
         retrying { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
@@ -250,6 +255,7 @@ public enum LibC {
     }
 
     public static func configuredCPUs() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_CONF))) }
+    public static func onlineCPUCount() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
     public static func clockTicksPerSecond() -> Int { Int(sysconf(Int32(_SC_CLK_TCK))) }
 

@@ -5,73 +5,78 @@ import SteerTUI
 /// the start, the end, the next mode change or a time.
 final class ReplayDashboard: DashboardApp {
     let path: String
-    let samples: [Sample]
-    let modeChanges: [ModeChange]
-    let duration: Double
+    /// The recording's samples, indexed; decoded only around the cursor.
+    let timeline: ReplayTimeline
+    var first: Double
+    var duration: Double
     var position: Double
     var speed: Double
     var paused = false
     var lastAdvance: Double
+    /// When the files were last checked for growth (a recorder still writing).
+    var lastRefresh: Double
+    /// The sample last shown, kept when a line no longer reads.
+    var shown: Sample?
     static let speeds: [Double] = [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64]
 
-    init(path: String, contents: RecordingReader.Contents, speed: Double, display: DisplayOptions) throws {
-        self.path = path
-        var samples: [Sample] = []
-        var modes: [ModeChange] = []
-        // Recordings concatenated in one file: the first is played (their times overlap).
-        let end = contents.laterHeaders.first?.index ?? contents.records.count
-        for r in contents.records[..<end] {
-            switch r {
-            case .sample(let s): samples.append(s)
-            case .mode(let m): modes.append(m)
-            default: break
-            }
-        }
-        guard !samples.isEmpty else {
-            throw SteerError.invalid("\(path) holds no samples to replay (\(end) other records)"
-                                     + (contents.skipped.summary.map { "; \($0)" } ?? ""))
-        }
-        self.samples = samples.sorted { $0.t < $1.t }
-        modeChanges = modes.sorted { $0.t < $1.t }
-        duration = self.samples.last!.t
-        position = self.samples.first!.t
+    init(timeline: ReplayTimeline, speed: Double, display: DisplayOptions) throws {
+        self.timeline = timeline
+        path = timeline.paths.count == 1 ? timeline.paths[0] : "\(timeline.paths[0]) +\(timeline.paths.count - 1)"
+        first = timeline.time(0)
+        duration = timeline.time(timeline.count - 1)
+        position = first
         self.speed = speed
         lastAdvance = LibC.monotonic()
+        lastRefresh = lastAdvance
         try super.init(display: display)
-        state.host = contents.header.host
-        state.malformedLines = contents.skipped.lines
-        state.interval = contents.header.intervalSeconds
-        if let summary = contents.skipped.summary {
-            state.message = .init(summary, isError: true)
-        } else if let next = contents.laterHeaders.first {
-            state.message = .init("\(contents.laterHeaders.count + 1) recordings in this file: playing the first (the next starts at line \(next.line))", isError: true)
-        }
+        state.host = timeline.header.host
+        state.interval = timeline.header.intervalSeconds
         state.title = "steertop replay"
+        showSkipped()
     }
 
-    var index: Int {
-        // The last sample at or before the position.
-        var lo = 0, hi = samples.count - 1
-        while lo < hi {
-            let mid = (lo + hi + 1) / 2
-            if samples[mid].t <= position + 1e-9 { lo = mid } else { hi = mid - 1 }
+    func showSkipped() {
+        state.malformedLines = timeline.skipped
+        if let summary = timeline.skipSummary {
+            state.message = .init(summary, isError: true)
+        } else if let later = timeline.laterHeader {
+            state.message = .init("more than one recording in \(TerminalText.escape(later.path, limit: 200)): playing the first (the next starts at line \(later.line))", isError: true)
         }
-        return lo
     }
+
+    var index: Int { timeline.index(atOrBefore: position) }
 
     // MARK: playback
 
     override func secondsUntilTimer(now: Double) -> Double? {
-        guard !paused, position < duration else { return nil }
+        // Once a second the files are looked at: a recording still being written grows.
+        let refresh = lastRefresh + 1 - now
+        guard !paused, position < duration else { return refresh }
         // Until the next sample's time, at this speed (≤ 0: due now). A whole second of
         // the clock at most, so the header's clock ticks between sparse samples too.
-        let next = min(samples[min(index + 1, samples.count - 1)].t, position.rounded(.down) + 1)
-        return (next - position) / speed - (now - lastAdvance)
+        let next = min(timeline.time(min(index + 1, timeline.count - 1)), position.rounded(.down) + 1)
+        return min(refresh, (next - position) / speed - (now - lastAdvance))
     }
 
     override func onTimer(now: Double) {
+        if now - lastRefresh >= 1 {
+            lastRefresh = now
+            follow()
+        }
         advance(now)
         dirty = true
+    }
+
+    /// Takes in what the recording gained; says so in one line when it shrank or was replaced.
+    func follow() {
+        let (grew, message) = timeline.refresh()
+        guard grew || message != nil else { return }
+        if let message { state.message = .init(message, isError: true) }
+        guard timeline.count > 0 else { return }
+        first = timeline.time(0)
+        duration = timeline.time(timeline.count - 1)
+        position = min(max(position, first), duration)
+        if message == nil { state.malformedLines = timeline.skipped }
     }
 
     func advance(_ now: Double) {
@@ -87,15 +92,19 @@ final class ReplayDashboard: DashboardApp {
 
     override func prepareFrame() {
         advance(LibC.monotonic())
+        guard timeline.count > 0 else { return }
         let i = index
-        let s = samples[i]
+        let history = timeline.history(endingAt: i, count: DashboardState.historyWindow)
+        // The sample at the cursor, or (its line no longer reads) the last one shown.
+        guard let s = history.last.flatMap({ $0.t == timeline.time(i) ? $0 : nil }) ?? shown ?? history.last else { return }
+        shown = s
         state.sample = s
-        state.showHistory(samples[max(0, i - DashboardState.historyWindow + 1)...i])
+        state.showHistory(history)
         state.mode = s.mode
         state.modeDetail = ""
         // One clock: the cursor, which the header, the status line and jumps all show.
         state.source = .replay(file: path, position: position, duration: duration, speed: speed, paused: paused)
-        if let m = modeChanges.last(where: { $0.t <= s.t + 1e-9 }) {
+        if let m = timeline.modeChange(atOrBefore: s.t) {
             state.switchStatus = .init(target: m.to.name, phase: m.ok ? .ok : .failed,
                                        message: m.ok ? "from \(m.from), \(m.writes.count) files written" : (m.errors.first ?? "failed"),
                                        time: Format.clock(m.t))
@@ -110,15 +119,17 @@ final class ReplayDashboard: DashboardApp {
         let now = LibC.monotonic()
         advance(now)
         switch key {
+        case _ where timeline.count == 0:
+            return false
         case .char(" "):
-            if position >= duration { position = samples.first!.t }
+            if position >= duration { position = first }
             paused.toggle()
         case .left:
             paused = true
-            position = samples[max(0, index - 1)].t
+            position = timeline.time(max(0, index - 1))
         case .right:
             paused = true
-            position = samples[min(samples.count - 1, index + 1)].t
+            position = timeline.time(min(timeline.count - 1, index + 1))
         case .char("["):
             speed = Self.speeds.last { $0 < speed } ?? speed
             state.message = .init("speed \(speed)x")
@@ -126,8 +137,11 @@ final class ReplayDashboard: DashboardApp {
             speed = Self.speeds.first { $0 > speed } ?? speed
             state.message = .init("speed \(speed)x")
         case .char("g"), .home:
-            position = samples.first!.t
+            position = first
         case .char("G"), .end:
+            // The newest sample, also of a recording still being written.
+            lastRefresh = now
+            follow()
             position = duration
             paused = true
         case .char("m"):
@@ -144,14 +158,20 @@ final class ReplayDashboard: DashboardApp {
     /// The next `mode` record, or else the next sample whose mode differs.
     func jumpToNextModeChange() {
         let here = position
-        if let m = modeChanges.first(where: { $0.t > here + 1e-9 }) {
+        if let m = timeline.modeChange(after: here) {
             // The first sample that shows the new mode (a sample taken while the files were
             // being written still reads the old one), else the first after the switch.
-            let after = samples.drop { $0.t < m.t }
-            let shows = after.prefix(while: { $0.t < m.t + 15 }).first { $0.mode == m.to }
-            position = (shows ?? after.first)?.t ?? m.t
-        } else if let next = samples[index...].first(where: { $0.mode != samples[index].mode }) {
-            position = next.t
+            // Modes and times come from the index: no sample is decoded for this.
+            let after = timeline.index(atOrAfter: m.t)
+            var shows: Int?
+            var k = after
+            while k < timeline.count, timeline.time(k) < m.t + 15 {
+                if timeline.mode(k) == m.to { shows = k; break }
+                k += 1
+            }
+            position = (shows ?? (after < timeline.count ? after : nil)).map { timeline.time($0) } ?? m.t
+        } else if let next = nextModeDifference(from: index) {
+            position = timeline.time(next)
         } else {
             state.message = .init("no mode change after \(Format.clock(here))")
             return
@@ -160,12 +180,24 @@ final class ReplayDashboard: DashboardApp {
         state.message = .init("mode change at \(Format.clock(position))")
     }
 
+    /// The first sample after `i` whose mode differs from its.
+    func nextModeDifference(from i: Int) -> Int? {
+        let here = timeline.mode(i)
+        var k = i + 1
+        while k < timeline.count {
+            if timeline.mode(k) != here { return k }
+            k += 1
+        }
+        return nil
+    }
+
     override func promptDone(_ text: String) {
         guard let t = Self.parseTime(text) else {
             state.message = .init("not a time: \"\(text)\" (write 90, 1:30 or 1:02:03)", isError: true)
             return
         }
-        position = min(max(t, samples.first!.t), duration)
+        guard timeline.count > 0 else { return }
+        position = min(max(t, first), duration)
         paused = true
         state.message = .init("at \(Format.clock(position))")
     }
