@@ -49,6 +49,8 @@ final class ReplayDashboard: DashboardApp {
                                   + (contents.problems.first.map { " (first: line \($0.line))" } ?? ""), isError: true)
         }
         state.title = "steertop replay"
+        // Recorded with tracing: the stages and flows panels stay on screen throughout.
+        state.traced = self.samples.contains { !$0.stages.isEmpty || !$0.flows.isEmpty }
     }
 
     var index: Int {
