@@ -64,6 +64,10 @@ public struct RunSummary: Equatable, Sendable {
     /// a CPU no sample reported).
     public var idle: [Double?]
     public var soft: [Double?]
+    /// Locality over the run's traced samples: the share of its flows' TCP segments
+    /// processed on their reader's CPU (flows with a reader, weighted by segments); nil
+    /// when the recording has no flows.
+    public var locality: Double? = nil
 }
 
 /// What the statistics take from one recording: its runs, and what was wrong with it.
@@ -189,6 +193,9 @@ struct LineFields {
     // stream_end
     var id = ""
     var bps: Double?
+    // sample: flows with a locality, weighted by their segments
+    var localitySum = 0.0
+    var localityWeight = 0.0
 
     init() {
         cpuIndex = Array(repeating: 0, count: 64)
@@ -211,6 +218,8 @@ struct LineFields {
         complete = nil
         bps = nil
         id = ""
+        localitySum = 0
+        localityWeight = 0
         var s = JSONScanner(line)
         try s.beginObject()
         var first = true
@@ -235,6 +244,8 @@ struct LineFields {
                 if modeIndex == -1 { modeName = v.string }
             } else if key == RecordSchema.Sample.cpu {
                 try readCPUs(&s)
+            } else if key == RecordSchema.Sample.flows {
+                try readFlows(&s)
             } else if key == RecordSchema.Sample.totalBps {
                 totalBps = try s.doubleOrNull()
             } else if key == RecordSchema.Sample.streams && collectIDs {
@@ -271,6 +282,29 @@ struct LineFields {
         case .missing: throw JSONError(offset: 0, reason: "not a recording line (no \"type\")")
         case .run where event == nil: throw JSONError(offset: 0, reason: "run record without an event")
         default: break
+        }
+    }
+
+    /// The sample's `flows`: each flow's locality, weighted by its segments per second.
+    mutating func readFlows(_ s: inout JSONScanner) throws(JSONError) {
+        typealias F = RecordSchema.Sample.Flow
+        try s.beginArray()
+        var f = true
+        while try s.nextElement(&f) {
+            var locality: Double?, segments = 0.0
+            try s.beginObject()
+            var g = true
+            while let k = try s.nextKey(&g) {
+                if k == F.locality { locality = try s.doubleOrNull() }
+                else if k == F.segments {
+                    try s.beginArray()
+                    var h = true
+                    while try s.nextElement(&h) { segments += try s.doubleOrNull() ?? 0 }
+                } else { try s.skipValue() }
+            }
+            guard let locality, locality.isFinite, locality >= 0, locality <= 1, segments.isFinite, segments > 0 else { continue }
+            localitySum += locality * segments
+            localityWeight += segments
         }
     }
 
@@ -330,6 +364,7 @@ struct RunAccumulator {
     /// Each stream's receiver figure (the last one where an id repeats).
     var streamBps: [String: Double] = [:]
     var streamIDs: Set<String> = []
+    var localitySum = 0.0, localityWeight = 0.0
 
     init(mode: String, replicas: Int, run: Int, start: Double) {
         self.mode = mode; self.replicas = replicas; self.run = run; self.start = start; end = start
@@ -356,6 +391,8 @@ struct RunAccumulator {
             if !s.isNaN { softSum[c] += s; softCount[c] += 1 }
         }
         for id in f.streamIDs { streamIDs.insert(id) }
+        localitySum += f.localitySum
+        localityWeight += f.localityWeight
     }
 
     func summary(path: String, source: RunSummary.Source, cpus: Int) -> RunSummary {
@@ -371,7 +408,7 @@ struct RunAccumulator {
         let soft = (0..<softSum.count).map { softCount[$0] > 0 ? softSum[$0] / Double(softCount[$0]) : nil }
         return RunSummary(path: path, source: source, mode: mode, replicas: replicas, start: start, end: end,
                           cpus: cpus, bitrate: bitrate, streamEnds: streamBps.count, samples: samples,
-                          idle: idle, soft: soft)
+                          idle: idle, soft: soft, locality: localityWeight > 0 ? localitySum / localityWeight : nil)
     }
 }
 
