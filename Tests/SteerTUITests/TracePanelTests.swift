@@ -94,22 +94,19 @@ import SteerKit
         ])
     }
 
-    /// At 80x24 the trace panels give up rows before the throughput panel does and end
-    /// in "+N more".
+    /// At 80x24 the trace panels give up rows before the interfaces and the streams do:
+    /// stages shortened to "+N more", flows its title line with the mean locality.
     @Test func shortenedAt80x24() {
         var b = Samples.marked(80, 24)
         let layout = DashboardView.render(Samples.tracedState(cpus: 2), theme: .builtin, glyphs: .unicode, into: &b)
-        #expect(layout.stages == .shortened && layout.flows == .shortened && layout.throughput == .full)
-        #expect(Array(b.lines[8...16]) == [
+        #expect(layout.stages == .shortened && layout.flows == .summary && layout.throughput == .full && layout.interfaces == .full)
+        #expect(Array(b.lines[12...17]) == [
             "─ Stages 4 · packets per CPU · 1 unwatched ─────────────────────────────────────",
             "namespace/pod      iface             pkt/s  cpu0 cpu1                           ",
             "host               eth1               300k   67%  33%                           ",
-            "cni-1002           eth0              14.3k   93%   7%                           ",
-            "+2 more                                                                         ",
+            "+3 more                                                                         ",
             "─ Flows 3 · locality 0.71 · TCP receive CPUs · reader's CPU ────────────────────",
-            "namespace/pod    receiver ← sender                  seg/s cpu0 cpu1 reader local",
-            "iperf-server-0   10.66.2.11:5201 ← 10.66.1.11:410…   500k  80%  20%   cpu0  0.80",
-            "+2 more                                                                         ",
+            "─ Throughput · total 4.61 Gb/s · 4 streams · 1 stale · 1 failed ────────────────",
         ])
     }
 

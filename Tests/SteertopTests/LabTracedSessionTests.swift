@@ -48,7 +48,7 @@ extension LabTests {
             for d in devices {
                 let rx = try #require(counted[d], "\(d) not sampled: \(counted.keys.sorted())")
                 let tr = traced[d] ?? 0
-                #expect(rx > 10_000, "\(d): 4 s of iperf3 pass more than 10,000 packets (\(rx))")
+                #expect(rx > 1000, "\(d): 4 s of iperf3 pass more than 1000 packets (\(rx))")
                 #expect(abs(tr - rx) <= 0.03 * rx, "\(d): traced \(Int(tr)) packets, rx_packets \(Int(rx))")
             }
 

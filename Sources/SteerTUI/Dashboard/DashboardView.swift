@@ -15,10 +15,10 @@ import SteerKit
 /// When the panels do not all fit, in this order: the CPU panel goes from one core a
 /// row to compact multi-column cells (as many columns as it takes to show every core);
 /// the interfaces table (queues with the same settings merge first), then the stream
-/// list, shorten to a few rows ending in "+N more" (the stages and flows panels after the
-/// interfaces, before the streams); the CPU panel shows a scrolling window of cores (PgUp/PgDn, range in its
-/// title) down to 4 rows; then the throughput, flows, stages and interfaces panels and last
-/// the CPU panel collapse to a one-line summary. Where tracing cannot run, the stages
+/// list, shorten to a few rows ending in "+N more" (before them, the flows and stages panels
+/// shorten and then collapse to their title lines); the CPU panel shows a scrolling window of cores (PgUp/PgDn, range in its
+/// title) down to 4 rows; then the throughput panel, the interfaces panel and last the
+/// CPU panel collapse to a one-line summary. Where tracing cannot run, the stages
 /// panel is one line that says why and the flows panel is not there. Rows left over make the throughput chart taller.
 public enum DashboardView {
     public static let minimumSize = Size(width: 60, height: 15)
@@ -159,14 +159,16 @@ public enum DashboardView {
         func over() -> Int { h.reduce(0, +) - avail }
 
         for plan in ladder where over() > 0 { h[0] = plan.height }
-        if over() > 0 { h[1] = max(ifMin, h[1] - over()) }
+        // The trace panels make room first: shortened, then their title lines alone (the
+        // rows they give up come back to them below when the others do not need them).
         if over() > 0 { h[4] = max(trace.flowsMin, h[4] - over()) }
         if over() > 0 { h[3] = max(trace.stagesMin, h[3] - over()) }
+        if over() > 0 && h[4] > 1 { h[4] = 1 }
+        if over() > 0 && h[3] > 1 { h[3] = 1 }
+        if over() > 0 { h[1] = max(ifMin, h[1] - over()) }
         if over() > 0 { h[2] = max(tpMin, h[2] - over()) }
         if over() > 0 { h[0] = max(cpuMin, h[0] - over()) }
         if over() > 0 { h[2] = 1 }
-        if over() > 0 && h[4] > 1 { h[4] = 1 }
-        if over() > 0 && h[3] > 1 { h[3] = 1 }
         if over() > 0 { h[1] = 1 }
         if over() > 0 { h[0] = max(1, h[0] - over()) }
         if h[0] == 2 && !figs.isEmpty && avail < 3 { h[0] = 1 }
@@ -193,6 +195,9 @@ public enum DashboardView {
         }
         give(0, upTo: cpuAll)
         give(1, upTo: ifLimit)
+        // Collapsed trace panels come back whole or shortened, not one row at a time.
+        if h[3] == 1 && trace.stagesMin > 1 && spare >= trace.stagesMin - 1 { spare -= trace.stagesMin - 1; h[3] = trace.stagesMin }
+        if h[4] == 1 && trace.flowsMin > 1 && spare >= trace.flowsMin - 1 { spare -= trace.flowsMin - 1; h[4] = trace.flowsMin }
         give(3, upTo: trace.stagesFull)
         give(4, upTo: trace.flowsFull)
         // Whatever is left makes the throughput chart taller: no row stays blank.
