@@ -44,4 +44,4 @@ for p in sorted(progs, key=lambda p: p["name"]):
     print("  %-14s %10d events  %6.0f ns/event  %8.1f ms" % (p["name"], n, ns / max(n, 1), ns / 1e6))
 print("  all programs   %.1f ms of CPU in %.0f s: %.2f%% of one core" % (total / 1e6, seconds, total / 1e7 / seconds))
 PY
-grep -h "receiver" "$STEERTOP_STATE_DIR"/lab/iperf3/steer-client-pod*.log 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "Gbits/sec") s += $i } END { printf "  total throughput %.2f Gbit/s\n", s }'
+grep -h "receiver" "$STEERTOP_STATE_DIR"/lab/iperf3/steer-client-pod*.log 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "Kbits/sec") s += $i } END { printf "  total throughput %.2f Gbit/s\n", s / 1e6 }'
