@@ -18,22 +18,28 @@ public final class Session {
     /// tracing is off or cannot run here, and then `traceOff` says why in one line.
     private var tracer: Tracer?
     public private(set) var traceOff: String?
+    /// Whether the session's tracer runs.
+    public var isTracing: Bool { tracer != nil }
     /// The most stages and flows a sample keeps (the busiest flows, iperf3's first); the
     /// rest are counted in `stagesLeftOut` / `flowsLeftOut`.
     public static let maxStages = 64
     public static let maxFlows = 32
 
-    /// `trace`: trace where receive work runs (root, BTF); when it cannot, the samples
-    /// say why and everything else goes on.
+    /// `trace`: true traces where receive work runs (root, BTF; when it cannot, the
+    /// samples say why and everything else goes on); false: turned off (`--no-trace`, the
+    /// samples say so); nil: not this session's business (no word of it in the samples).
     public init(targets: WatchTargets, steering: SteeringConfig, throughput: ThroughputFeed? = nil,
-                trace: Bool = false, netnsDirectory: String = "/var/run/netns") throws(SteerError) {
+                trace: Bool? = nil, netnsDirectory: String = "/var/run/netns") throws(SteerError) {
         sampler = try Sampler(targets: targets)
         self.steering = steering
         self.throughput = throughput
-        if trace {
+        switch trace {
+        case true?:
             do { tracer = try Tracer(netnsDirectory: netnsDirectory) } catch { traceOff = error.description }
-        } else {
+        case false?:
             traceOff = "tracing off (--no-trace)"
+        case nil:
+            break
         }
         started = Timestamp.now()
         start = LibC.monotonic()
