@@ -159,5 +159,25 @@ extension LabTests {
             #expect(rfs > 0.9, "rfs: locality \(rfs)")
             #expect(rfs - base > 0.2, "locality did not change with the mode: baseline \(base), rfs \(rfs)")
         }
+
+        /// Not root: the recorder records all the rest, each sample saying in one line why
+        /// there are no stages and flows; stderr says it once.
+        @Test func notRootRecordsWithoutTracingAndSaysWhy() throws {
+            let work = TemporaryDirectory()
+            #expect(chmod(work.path, 0o777) == 0)
+            let state = TestState()
+            let path = work.file("nobody.jsonl")
+            let r = try Command.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", steertopBinary,
+                                     "record", "--host", "--duration", "1.5", "--out", path],
+                                    timeout: 30, environment: state.environment)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains("steertop: tracing unavailable: kernel tracing needs root"), "\(r.stderr)")
+            let samples = try RecordingReader.read(path).records.compactMap { r -> SteerKit.Sample? in
+                if case .sample(let s) = r { return s } else { return nil }
+            }
+            #expect(!samples.isEmpty && samples.allSatisfy { !$0.cpus.isEmpty && $0.stages.isEmpty })
+            #expect(samples.allSatisfy { $0.traceOff?.hasPrefix("tracing unavailable: kernel tracing needs root") == true },
+                    "\(samples.map(\.traceOff))")
+        }
     }
 }
