@@ -15,6 +15,7 @@ Definitions (as in Sources/SteerKit/Statistics/RunExtractor.swift):
   or inside / up to 10 s after the run that ended last); else the mean total_bps of its
   samples divided by max(replicas, 1). Stretches use their samples only.
 - Per core: the mean %idle and %soft over the run's samples.
+- A run's locality: its samples' flows with a locality, weighted by their segments/s.
 - Per (replicas, mode): mean and t(0.975, n-1) s / sqrt(n); normalized = / baseline mean.
 
 usage: stats_peer.py [--warmup S] FILE...
@@ -117,7 +118,7 @@ def estimate(values):
 
 class Run:
     __slots__ = ("mode", "replicas", "run", "start", "end", "samples", "total_sum", "total_count",
-                 "idle_sum", "idle_count", "soft_sum", "soft_count", "streams", "ids")
+                 "idle_sum", "idle_count", "soft_sum", "soft_count", "streams", "ids", "loc_sum", "loc_weight")
 
     def __init__(self, mode, replicas, run, start):
         self.mode, self.replicas, self.run, self.start, self.end = mode, replicas, run, start, start
@@ -127,6 +128,7 @@ class Run:
         self.idle_sum, self.idle_count, self.soft_sum, self.soft_count = [], [], [], []
         self.streams = {}
         self.ids = set()
+        self.loc_sum, self.loc_weight = 0.0, 0.0
 
     def add(self, rec, collect_ids):
         self.samples += 1
@@ -151,6 +153,13 @@ class Run:
             if soft is not None:
                 self.soft_sum[n] += soft
                 self.soft_count[n] += 1
+        # Locality (recordings made with tracing): flows with one, weighted by segments.
+        for f in rec.get("flows") or ():
+            loc = f.get("locality")
+            seg = sum(x for x in (f.get("segments") or ()) if x is not None)
+            if loc is not None and 0 <= loc <= 1 and seg > 0:
+                self.loc_sum += loc * seg
+                self.loc_weight += seg
         if collect_ids:
             for s in rec.get("streams") or ():
                 self.ids.add(s.get("id"))
@@ -164,7 +173,9 @@ class Run:
             bitrate = None
         idle = [self.idle_sum[k] / self.idle_count[k] if self.idle_count[k] else None for k in range(len(self.idle_sum))]
         soft = [self.soft_sum[k] / self.soft_count[k] if self.soft_count[k] else None for k in range(len(self.soft_sum))]
-        return {"mode": self.mode, "replicas": self.replicas, "cpus": cpus, "bitrate": bitrate, "idle": idle, "soft": soft}
+        locality = self.loc_sum / self.loc_weight if self.loc_weight > 0 else None
+        return {"mode": self.mode, "replicas": self.replicas, "cpus": cpus, "bitrate": bitrate, "idle": idle, "soft": soft,
+                "locality": locality}
 
 
 def scan(path, warmup, problems):
@@ -321,7 +332,9 @@ def main(argv):
                 cores.append(core)
         groups.append({"replicas": key[0], "mode": key[1], "runs": len(rs),
                        "bitrate_bps": estimate([r["bitrate"] for r in rs if r["bitrate"] is not None]),
-                       "normalized": None, "cores": cores})
+                       "normalized": None,
+                       "locality": estimate([r["locality"] for r in rs if r["locality"] is not None]),
+                       "cores": cores})
     baseline = {g["replicas"]: g["bitrate_bps"]["mean"] for g in groups
                 if g["mode"] == "baseline" and g["bitrate_bps"] and g["bitrate_bps"]["mean"] > 0}
     for g in groups:

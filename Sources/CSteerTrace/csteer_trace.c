@@ -207,18 +207,32 @@ struct drain_ctx {
     struct csteer_reader_row *readers; int reader_capacity; int reader_count;
 };
 
-static void stage_row(const void *key, const void *value, int cpus, void *c)
+// The stage array of one generation: read whole (one batched call), its used slots
+// made rows, then zeroed (one batched call) for the generation after next.
+static int drain_stages(struct csteer_trace *t, int fd, struct drain_ctx *ctx)
 {
-    struct drain_ctx *ctx = c;
-    const struct csteer_stage_key *k = key;
-    const struct csteer_stage_value *v = value;
-    for (int cpu = 0; cpu < cpus; cpu++) {
-        if (v[cpu].packets == 0 || ctx->stage_count == ctx->stage_capacity)
-            continue;
-        struct csteer_stage_row *r = &ctx->stages[ctx->stage_count++];
-        r->netns = k->netns; r->ifindex = k->ifindex; r->cpu = cpu; r->pad = 0;
-        r->packets = v[cpu].packets; r->bytes = v[cpu].bytes;
+    size_t stride = ((sizeof(struct csteer_stage_value) + 7) & ~(size_t)7) * t->cpus;
+    uint32_t *keys = t->keys;
+    uint32_t count = CSTEER_TRACE_MAX_DEVICES;
+    uint64_t out_batch = 0;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int err = bpf_map_lookup_batch(fd, NULL, &out_batch, keys, t->values, &count, &opts);
+    if (err && errno != ENOENT)
+        return -errno;
+    for (uint32_t i = 0; i < count; i++) {
+        const struct csteer_stage_value *v = (const void *)((const char *)t->values + i * stride);
+        for (int cpu = 0; cpu < t->cpus; cpu++) {
+            if (v[cpu].packets == 0 || ctx->stage_count == ctx->stage_capacity)
+                continue;
+            struct csteer_stage_row *r = &ctx->stages[ctx->stage_count++];
+            r->netns = v[cpu].netns; r->ifindex = v[cpu].ifindex; r->cpu = cpu; r->pad = 0;
+            r->packets = v[cpu].packets; r->bytes = v[cpu].bytes;
+        }
     }
+    memset(t->values, 0, stride * count);
+    if (count > 0 && bpf_map_update_batch(fd, keys, t->values, &count, &opts))
+        return -errno;
+    return 0;
 }
 
 static void flow_row(const void *key, const void *value, int cpus, void *c)
@@ -258,8 +272,7 @@ int csteer_trace_drain(struct csteer_trace *t, int gen,
     last_message[0] = 0;
     gen = gen ? 1 : 0;
     struct drain_ctx ctx = {stages, stage_capacity, 0, flows, flow_capacity, 0, readers, reader_capacity, 0};
-    int err = drain_map(t, t->stage_fd[gen], sizeof(struct csteer_stage_key), sizeof(struct csteer_stage_value), 1,
-                        CSTEER_TRACE_MAX_DEVICES, stage_row, &ctx);
+    int err = drain_stages(t, t->stage_fd[gen], &ctx);
     if (!err)
         err = drain_map(t, t->flow_fd[gen], sizeof(struct csteer_flow_key), sizeof(struct csteer_flow_value), 1,
                         CSTEER_TRACE_MAX_FLOWS, flow_row, &ctx);

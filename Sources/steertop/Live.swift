@@ -18,6 +18,7 @@ extension Steertop {
         @OptionGroup var throughput: ThroughputOptions
         @OptionGroup var modeOptions: ModeOptions
         @OptionGroup var display: DisplayOptions
+        @OptionGroup var tracing: TraceOptions
 
         @Option(parsing: .unconditional,
                 help: ArgumentHelp("On the lab: start this many iperf3 clients now, stopped when you quit.", valueName: "n"))
@@ -37,7 +38,7 @@ extension Steertop {
                 throw SteerError.invalid("--traffic \(traffic): the lab has \(pods) server pods; `steertop lab up --pods \(traffic)` makes more")
             }
             let session = try SteerKit.Session(targets: resolved.watch, steering: resolved.steering,
-                                               throughput: try throughput.feed(for: resolved))
+                                               throughput: try throughput.feed(for: resolved), trace: tracing.enabled)
             let online = (try? resolved.steeringTarget().onlineCPUs) ?? CPUSet(0..<LibC.configuredCPUs())
             let config = try modeOptions.apply(to: resolved.steering, online: online)
             let app = try LiveDashboard(resolved: resolved, steering: config, session: session, interval: sampling.interval,

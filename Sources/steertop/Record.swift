@@ -17,6 +17,15 @@ struct SamplingOptions: ParsableArguments {
     }
 }
 
+/// Kernel tracing (docs/tracing.md), on by default for live, record and sweep.
+struct TraceOptions: ParsableArguments {
+    @Flag(name: .customLong("no-trace"),
+          help: "Do not trace where receive work runs (the stages and flows panels and keys; tracing needs root and BTF and costs some throughput).")
+    var noTrace = false
+
+    var enabled: Bool { !noTrace }
+}
+
 extension Steertop {
     struct Sample: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print one sample (a JSON line of the recording format).")
@@ -42,6 +51,7 @@ extension Steertop {
             discussion: "Stops when the duration ends or on SIGINT, SIGTERM or SIGHUP, and closes the file cleanly.")
 
         @OptionGroup var sampling: SamplingOptions
+        @OptionGroup var tracing: TraceOptions
 
         @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to record (default: until interrupted).", valueName: "seconds"))
         var duration: Double?
@@ -109,7 +119,8 @@ extension Steertop {
             if let kind = compress.flatMap(compression), RecordingCompression(path: path) == .none { path += kind.suffix }
             let signals = try SignalPipe([SIGINT, SIGTERM, SIGHUP])
             let session = try SteerKit.Session(targets: resolved.watch, steering: resolved.steering,
-                                               throughput: try throughput.feed(for: resolved))
+                                               throughput: try throughput.feed(for: resolved), trace: tracing.enabled)
+            if let off = session.traceOff, tracing.enabled { note("steertop: \(off); recording without stages and flows") }
             let header = session.header(interval: sampling.interval, argv: CommandLine.arguments, version: Steertop.version)
             let writer: any RecordingSink
             let rotating: RotatingRecordingWriter?

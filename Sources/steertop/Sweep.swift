@@ -56,6 +56,7 @@ extension Steertop {
         @OptionGroup var target: TargetOptions
         @OptionGroup var modeOptions: ModeOptions
         @OptionGroup var throughput: ThroughputOptions
+        @OptionGroup var tracing: TraceOptions
 
         func validate() throws {
             if let m = modes.invalid {
@@ -109,7 +110,7 @@ extension Steertop {
             var skip = Set<SweepPlan.Step>()
             var offset = 0.0
             let session = try SteerKit.Session(targets: resolved.watch, steering: resolved.steering,
-                                               throughput: try throughput.feed(for: resolved))
+                                               throughput: try throughput.feed(for: resolved), trace: tracing.enabled)
             let writer: RecordingWriter
             if resume && LibC.access(path, F_OK) {
                 let contents = try RecordingReader.read(path)

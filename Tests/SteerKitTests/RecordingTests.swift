@@ -84,6 +84,25 @@ func sampleFixture(t: Double = 1.5) -> Sample {
         #expect(try RecordCodec.decode(String(line.dropLast())) == .sample(s))
     }
 
+    /// A traced sample's stages and flows, the counts left out and why tracing is off all
+    /// come back; an untraced sample writes none of these keys.
+    @Test func traceKeysRoundTrip() throws {
+        var s = sampleFixture()
+        let plain = RecordCodec.line(.sample(s))
+        for key in ["\"stages\"", "\"flows\"", "left_out", "trace_off"] { #expect(!plain.contains(key)) }
+        s.stages = [StageRate(netns: "steer-server", device: "vxlan.calico", pps: [27300, 0.5])]
+        s.flows = [FlowRate(netns: "steer-server-pod1", local: "10.66.2.11:5201", remote: "10.66.1.11:58000",
+                            segments: [423300, 12.5], bps: 4_700_000_000, readerCPU: 0, reader: "iperf3", locality: 0.9999),
+                   FlowRate(netns: "", local: "[2001:db8:0:0:0:0:0:1]:80", remote: "[2001:db8:0:0:0:0:0:2]:4000",
+                            segments: [0, 3], bps: 0)]
+        s.stagesLeftOut = 2
+        s.flowsLeftOut = 40
+        #expect(try RecordCodec.decode(String(RecordCodec.line(.sample(s)).dropLast())) == .sample(s))
+        var off = sampleFixture()
+        off.traceOff = "tracing unavailable: kernel tracing needs root"
+        #expect(try RecordCodec.decode(String(RecordCodec.line(.sample(off)).dropLast())) == .sample(off))
+    }
+
     @Test func everyRecordRoundTrips() throws {
         let header = RecordingHeader(started: "2026-11-27T07:07:01.123Z", host: "node-2", kernel: "6.18.44", cpus: 96,
                                      intervalSeconds: 1, toolVersion: "0.1.0", argv: ["steertop", "record"],

@@ -191,10 +191,10 @@ struct StatsCoreTests {
             let md = report.render(.markdown)
             #expect(md.contains("| 2 | 1.000 ± 0.248 | 1.200 ± 0.124 |"))
             let csv = report.render(.csv).split(separator: "\n")
-            #expect(csv[0] == "replicas,mode,runs,bitrate_bps_mean,bitrate_bps_ci,normalized_mean,normalized_ci,cpus,cpu,idle_mean,idle_ci,soft_mean,soft_ci")
+            #expect(csv[0] == "replicas,mode,runs,bitrate_bps_mean,bitrate_bps_ci,normalized_mean,normalized_ci,cpus,cpu,idle_mean,idle_ci,soft_mean,soft_ci,locality_mean,locality_ci")
             #expect(csv.count == 1 + 2 * 2)
             // Rounded to what the inputs carry (bits/s whole, percentages to 2 decimals), +2 digits.
-            #expect(csv[3] == "2,rps,3,120000000,12420688.56,1.2,0.124207,2,0,90,0,2,0")
+            #expect(csv[3] == "2,rps,3,120000000,12420688.56,1.2,0.124207,2,0,90,0,2,0,,")
         }
     }
 
@@ -204,7 +204,7 @@ struct StatsCoreTests {
             let path = try writeRecording(dir, "a.jsonl", workedCheckLines(rps: [120]))
             let text = try StatsReport.load([path]).json()
             #expect(text.hasPrefix("{\"groups\":[{\"replicas\":2,\"mode\":\"baseline\",\"runs\":3,\"bitrate_bps\":{\"mean\":100000000,\"ci\":"))
-            #expect(text.contains("{\"replicas\":2,\"mode\":\"rps\",\"runs\":1,\"bitrate_bps\":{\"mean\":120000000,\"ci\":null},\"normalized\":{\"mean\":1.2,\"ci\":null},\"cores\":[{\"cpu\":0,\"idle\":{\"mean\":90,\"ci\":null},\"soft\":{\"mean\":2,\"ci\":null}}"))
+            #expect(text.contains("{\"replicas\":2,\"mode\":\"rps\",\"runs\":1,\"bitrate_bps\":{\"mean\":120000000,\"ci\":null},\"normalized\":{\"mean\":1.2,\"ci\":null},\"locality\":null,\"cores\":[{\"cpu\":0,\"idle\":{\"mean\":90,\"ci\":null},\"soft\":{\"mean\":2,\"ci\":null}}"))
             #expect(text.hasSuffix("]}]}\n"))
         }
     }
@@ -589,5 +589,64 @@ struct StatsHostileTextTests {
             }
         }
         return count
+    }
+}
+
+// MARK: - locality (recordings made with tracing)
+
+/// Runs whose samples carry flows: each run's locality is its flows' segment-weighted
+/// share on the reader's CPU; a group's is the mean over its runs with a Student-t
+/// interval, in every format; flows without a reader or segments do not count.
+@Suite struct LocalityStatsTests {
+    func tracedRun(run: Int, mode: ObservedMode, t: inout Double, locality: Double) -> [String] {
+        var out = [line(.run(RunMark(t: t, event: .start, run: run, mode: mode, replicas: 1)))]
+        for _ in 0..<3 {
+            t += 1
+            var s = Sample(t: t, mode: mode, cpus: [CPUUsage(cpu: 0, usr: 1, nice: 0, sys: 2, iowait: 0, irq: 0, soft: 1, steal: 0, guest: 0, gnice: 0, idle: 50)], streams: [StreamRate(id: "s0", bps: 1e9)],
+                           totalBps: 1e9)
+            s.flows = [
+                // 3 segments in 4 on the reader's CPU, scaled so the mean is `locality`.
+                FlowRate(netns: "p", local: "a:1", remote: "b:2", segments: [300, 100], bps: 1e9, readerCPU: 0,
+                         reader: "iperf3", locality: locality),
+                // The ACKs of the client side: no reader, no locality.
+                FlowRate(netns: "c", local: "b:2", remote: "a:1", segments: [50, 0], bps: 0),
+            ]
+            out.append(line(.sample(s)))
+        }
+        out.append(line(.run(RunMark(t: t, event: .end, run: run, mode: mode, replicas: 1, complete: true))))
+        t += 2
+        return out
+    }
+
+    @Test func meanLocalityPerGroupInEveryFormat() throws {
+        try withTemporaryDirectory { dir in
+            var t = 0.0
+            var lines = [headerLine(cpus: 2)]
+            for (k, l) in [0.5, 0.6, 0.7].enumerated() { lines += tracedRun(run: k, mode: "baseline", t: &t, locality: l) }
+            for (k, l) in [1.0, 0.98, 0.99].enumerated() { lines += tracedRun(run: 3 + k, mode: "rfs", t: &t, locality: l) }
+            let path = try writeRecording(dir, "traced.jsonl", lines)
+            let runs = try RunExtractor.recordings(in: path)[0]
+            #expect(runs.runs.map { $0.locality.map { ($0 * 1000).rounded() / 1000 } } == [0.5, 0.6, 0.7, 1.0, 0.98, 0.99])
+            let report = try StatsReport.load([path])
+            let base = try #require(report.group(replicas: 1, mode: "baseline")?.locality)
+            #expect(abs(base.mean - 0.6) < 1e-9)
+            // t(0.975, 2) = 4.303; sd 0.1; n 3: 4.303 * 0.1 / sqrt(3) = 0.248
+            #expect(abs((base.ci ?? 0) - 0.2484) < 1e-3)
+            let table = report.render(.table)
+            #expect(table.contains("Locality"))
+            #expect(table.contains("0.600 ± 0.248"))
+            #expect(report.render(.markdown).contains("| 1 | 0.600 ± 0.248 | 0.990 ± 0.025 |"))
+            let csv = report.render(.csv).split(separator: "\n")
+            #expect(csv[1].hasSuffix(",0.6,0.248414"))
+            let json = report.render(.json)
+            #expect(json.contains("\"locality\":{\"mean\":0.6"))
+            // Without flows: no locality table, nulls and empty cells.
+            var plain = [headerLine(cpus: 2)]
+            plain += runLines(run: 0, mode: "baseline", replicas: 1, t: &t, streamBps: [1e9])
+            let untraced = try StatsReport.load([try writeRecording(dir, "plain.jsonl", plain)])
+            #expect(!untraced.render(.table).contains("Locality"))
+            #expect(untraced.render(.json).contains("\"locality\":null"))
+            #expect(untraced.render(.csv).split(separator: "\n")[1].hasSuffix(",,"))
+        }
     }
 }

@@ -66,7 +66,7 @@ import SteerKit
             "switched to rps at 12:03:04: 8 files written                             ? help ",
         ])
         #expect(layout.cpu == .full && layout.interfaces == .full && layout.throughput == .full)
-        #expect(layout.heights == [7, 9, 6])
+        #expect(layout.heights == [7, 9, 6, 0, 0])
     }
 
     @Test func ninetySixCPUsAnd40InterfacesAt80x24() {
@@ -566,7 +566,8 @@ import SteerKit
         func layout(_ rows: Int) -> ([DashboardView.Layout.Form], [Int]) {
             var l = DashboardView.Layout()
             let h = DashboardView.allocate(figs: figs(96), ifaces: ifaces, streams: streams, width: 80, rows: rows, layout: &l)
-            return ([l.cpu, l.interfaces, l.throughput], h)
+            #expect(h[3...] == [0, 0], "no trace panels without tracing")
+            return ([l.cpu, l.interfaces, l.throughput], Array(h.prefix(3)))
         }
         // All there is: 96 CPU rows, 40 interfaces (43 queues), 8 streams, and every row left
         // over to the throughput chart: no row stays blank.
@@ -577,6 +578,26 @@ import SteerKit
         #expect(layout(12) == ([.shortened, .shortened, .summary], [6, 5, 1]))     // throughput collapses
         #expect(layout(8) == ([.shortened, .summary, .summary], [6, 1, 1]))        // then interfaces
         #expect(layout(3) == ([.summary, .summary, .summary], [1, 1, 1]))          // and the CPUs
+    }
+
+    /// With tracing: the stages and flows panels shorten and then collapse to their titles
+    /// before the interfaces and the streams give up rows; rows left over bring them back
+    /// whole or shortened.
+    @Test func tracePanelsGiveWayInOrder() {
+        let ifaces = Samples.ifaces(pods: 3), streams = Samples.streams(8)
+        var trace = DashboardView.TraceHeights()
+        trace.stagesFull = 12; trace.stagesMin = 4; trace.flowsFull = 10; trace.flowsMin = 4
+        func layout(_ rows: Int) -> ([DashboardView.Layout.Form], [Int]) {
+            var l = DashboardView.Layout()
+            let h = DashboardView.allocate(figs: figs(2), ifaces: ifaces, streams: streams, trace: trace, width: 80,
+                                           rows: rows, layout: &l)
+            return ([l.cpu, l.interfaces, l.throughput, l.stages, l.flows], h)
+        }
+        #expect(layout(60) == ([.full, .full, .full, .full, .full], [3, 9, 26, 12, 10]))
+        #expect(layout(30) == ([.full, .full, .full, .shortened, .shortened], [2, 9, 10, 5, 4]))
+        #expect(layout(22) == ([.full, .shortened, .full, .summary, .summary], [3, 6, 11, 1, 1]))
+        #expect(layout(14) == ([.full, .shortened, .shortened, .summary, .summary], [2, 5, 5, 1, 1]))
+        #expect(layout(8) == ([.full, .summary, .summary, .summary, .summary], [3, 1, 1, 1, 1]))
     }
 
     @Test func theCPUSummaryLine() {
@@ -621,7 +642,7 @@ import SteerKit
         var b = Samples.marked(80, 24)
         let layout = DashboardView.render(st, theme: .builtin, glyphs: .unicode, into: &b)
         // 19 queue rows do not fit with the rest, 8 merged ones do; the CPUs keep a row each.
-        #expect(layout.interfaces == .shortened && layout.cpu == .full && layout.heights == [3, 10, 9])
+        #expect(layout.interfaces == .shortened && layout.cpu == .full && layout.heights == [3, 10, 9, 0, 0])
         #expect(Array(b.lines[5...14]) == [
             "namespace/pod      iface            rx Mb/s  tx Mb/s queue     rps_cpus flow_cnt",
             "host               eth1                9410      0.0 rx-0..8   0-3          4096",

@@ -82,3 +82,46 @@ enum Samples {
         return b
     }
 }
+
+/// Traced samples: stages of the node's eth1 and each pod's eth0, and TCP flows.
+extension Samples {
+    static func stages(cpus n: Int, pods: Int) -> [StageRate] {
+        var eth1 = [Double](repeating: 0, count: n)
+        for c in 0..<min(n, 4) { eth1[c] = 200_000 / Double(c + 1) }
+        var client = [Double](repeating: 0, count: n)
+        client[0] = 812
+        var out = [StageRate(netns: "", device: "eth1", pps: eth1), StageRate(netns: "steer-client", device: "eth1", pps: client)]
+        for p in 0..<pods {
+            var pps = [Double](repeating: 0, count: n)
+            pps[p % n] = 40_000 / Double(p + 1)
+            pps[(p + 1) % n] += 1000
+            out.append(StageRate(netns: "cni-\(1000 + p)", device: "eth0", pps: pps))
+        }
+        return out
+    }
+
+    static func flows(cpus n: Int, pods: Int) -> [FlowRate] {
+        var out: [FlowRate] = []
+        for p in 0..<pods {
+            let own = 400_000 / Double(p + 1)
+            var segments = [Double](repeating: 0, count: n)
+            segments[p % n] = own
+            segments[(p + 1) % n] += 100_000
+            out.append(FlowRate(netns: "cni-\(1000 + p)", local: "10.66.2.\(11 + p):5201", remote: "10.66.1.\(11 + p):\(41000 + p)",
+                                segments: segments, bps: 4.7e9 / Double(p + 1), readerCPU: p % n, reader: "iperf3",
+                                locality: segments[p % n] / (own + 100_000)))
+        }
+        var ack = [Double](repeating: 0, count: n)
+        ack[0] = 812
+        out.append(FlowRate(netns: "steer-client", local: "10.66.1.11:41000", remote: "10.66.2.11:5201", segments: ack, bps: 0))
+        return out
+    }
+
+    static func tracedState(cpus n: Int, pods: Int = 3, streams s: Int = 4) -> DashboardState {
+        var st = state(cpus: n, pods: pods, streams: s)
+        st.traced = true
+        st.sample?.stages = stages(cpus: n, pods: pods)
+        st.sample?.flows = flows(cpus: n, pods: pods)
+        return st
+    }
+}

@@ -14,17 +14,17 @@
 #define CSTEER_LOST_FLOW_READS 2
 #define CSTEER_LOST_KINDS 3
 
-/// A device on the receive path: its network namespace's inode and its ifindex.
-struct csteer_stage_key {
+/// Packets (skbs) and bytes a device received on one CPU: a slot of the per-CPU stage
+/// array, tagged with the device it counts (netns 0 and packets 0: a free slot).
+struct csteer_stage_value {
     __u32 netns;
     __u32 ifindex;
-};
-
-/// Packets (skbs) and bytes a device received on one CPU.
-struct csteer_stage_value {
     __u64 packets;
     __u64 bytes;
 };
+
+/// Slots a device may take after its hash slot when that one counts another device.
+#define CSTEER_STAGE_PROBES 8
 
 /// A TCP connection as its receiver sees it: namespace, family (AF_INET or AF_INET6),
 /// local and remote port (host order) and address (network order; IPv4 in the first 4 bytes).

@@ -155,7 +155,50 @@ public enum RecordCodec {
             out.key(S.missing)
             stringArray(s.missing, into: &out)
         }
+        encodeTrace(s, into: &out)
         out.endObject()
+    }
+
+    /// The tracing keys of a sample: written only when traced (or why not).
+    static func encodeTrace(_ s: Sample, into out: inout JSONBuffer) {
+        if !s.stages.isEmpty {
+            out.key(S.stages)
+            out.beginArray()
+            for st in s.stages {
+                out.beginObject()
+                out.key(S.Stage.netns); out.string(st.netns)
+                out.key(S.Stage.device); out.string(st.device)
+                out.key(S.Stage.pps)
+                out.beginArray()
+                for v in st.pps { out.number(v, decimals: D.perSecond) }
+                out.endArray()
+                out.endObject()
+            }
+            out.endArray()
+        }
+        if !s.flows.isEmpty {
+            out.key(S.flows)
+            out.beginArray()
+            for f in s.flows {
+                out.beginObject()
+                out.key(S.Flow.netns); out.string(f.netns)
+                out.key(S.Flow.local); out.string(f.local)
+                out.key(S.Flow.remote); out.string(f.remote)
+                out.key(S.Flow.segments)
+                out.beginArray()
+                for v in f.segments { out.number(v, decimals: D.perSecond) }
+                out.endArray()
+                out.key(S.Flow.bps); out.number(f.bps, decimals: D.bits)
+                out.key(S.Flow.readerCPU); out.intOrNull(f.readerCPU)
+                out.key(S.Flow.reader); out.stringOrNull(f.reader)
+                out.key(S.Flow.locality); out.numberOrNull(f.locality, decimals: D.share)
+                out.endObject()
+            }
+            out.endArray()
+        }
+        if s.stagesLeftOut > 0 { out.key(S.stagesLeftOut); out.int(s.stagesLeftOut) }
+        if s.flowsLeftOut > 0 { out.key(S.flowsLeftOut); out.int(s.flowsLeftOut) }
+        if let off = s.traceOff { out.key(S.traceOff); out.string(off) }
     }
 
     static func encode(_ m: ModeChange, into out: inout JSONBuffer) {
@@ -414,9 +457,51 @@ public enum RecordCodec {
                 }
             } else if key == S.totalBps { sample.totalBps = try RecordRules.number(&s, .rate, nullable: true) }
             else if key == S.missing { sample.missing = try stringArray(&s) }
+            else if key == S.stages {
+                try s.beginArray()
+                var f = true
+                while try s.nextElement(&f) { sample.stages.append(try decodeStage(&s)) }
+            } else if key == S.flows {
+                try s.beginArray()
+                var f = true
+                while try s.nextElement(&f) { sample.flows.append(try decodeFlow(&s)) }
+            } else if key == S.stagesLeftOut { sample.stagesLeftOut = try RecordRules.number(&s, .count, nullable: true).map { Int($0) } ?? 0 }
+            else if key == S.flowsLeftOut { sample.flowsLeftOut = try RecordRules.number(&s, .count, nullable: true).map { Int($0) } ?? 0 }
+            else if key == S.traceOff { sample.traceOff = try s.stringOrNull() }
             else { try s.skipValue() }
         }
         return sample
+    }
+
+    static func decodeStage(_ s: inout JSONScanner) throws(JSONError) -> StageRate {
+        var st = StageRate(netns: "", device: "", pps: [])
+        try s.beginObject()
+        var first = true
+        while let k = try s.nextKey(&first) {
+            if k == S.Stage.netns { st.netns = try s.string() }
+            else if k == S.Stage.device { st.device = try s.string() }
+            else if k == S.Stage.pps { st.pps = try rateArray(&s) }
+            else { try s.skipValue() }
+        }
+        return st
+    }
+
+    static func decodeFlow(_ s: inout JSONScanner) throws(JSONError) -> FlowRate {
+        var f = FlowRate(netns: "", local: "", remote: "", segments: [], bps: 0)
+        try s.beginObject()
+        var first = true
+        while let k = try s.nextKey(&first) {
+            if k == S.Flow.netns { f.netns = try s.string() }
+            else if k == S.Flow.local { f.local = try s.string() }
+            else if k == S.Flow.remote { f.remote = try s.string() }
+            else if k == S.Flow.segments { f.segments = try rateArray(&s) }
+            else if k == S.Flow.bps { f.bps = try RecordRules.number(&s, .rate, nullable: true) ?? 0 }
+            else if k == S.Flow.readerCPU { f.readerCPU = try RecordRules.number(&s, .cpuID, nullable: true).map { Int($0) } }
+            else if k == S.Flow.reader { f.reader = try s.stringOrNull() }
+            else if k == S.Flow.locality { f.locality = try RecordRules.number(&s, .fraction, nullable: true) }
+            else { try s.skipValue() }
+        }
+        return f
     }
 
     static func decodeInterface(_ s: inout JSONScanner) throws(JSONError) -> InterfaceSample {

@@ -30,6 +30,8 @@ public enum RecordRules {
     /// What a number stands for, and so the range it must lie in.
     public enum Number: Sendable {
         case time, percent, rate, count, cpuID, replicas
+        /// A share from 0 to 1 (a flow's locality).
+        case fraction
     }
 
     /// The JSON type (and for numbers, the range) of a key's value. Plain values, no
@@ -46,7 +48,7 @@ public enum RecordRules {
     }
 
     /// The tables of the objects inside records.
-    enum TableID: Sendable { case cpu, softnet, queue, interface, stream, write }
+    enum TableID: Sendable { case cpu, softnet, queue, interface, stream, write, stage, flow }
 
     /// The keys of one kind of object and their values.
     struct Table: @unchecked Sendable {
@@ -126,6 +128,8 @@ public enum RecordRules {
         case .interface: return interfaceEntry
         case .stream: return streamEntry
         case .write: return writeEntry
+        case .stage: return stageEntry
+        case .flow: return flowEntry
         }
     }
 
@@ -165,6 +169,7 @@ public enum RecordRules {
         case .count: return v >= Double(counts.lowerBound) && v <= Double(counts.upperBound) && v == Double(Int64(v))
         case .cpuID: return v >= 0 && v < Double(cpuIDs.upperBound) && v == Double(Int64(v))
         case .replicas: return v >= Double(replicas.lowerBound) && v <= Double(replicas.upperBound) && v == Double(Int64(v))
+        case .fraction: return v >= 0 && v <= 1
         }
     }
 
@@ -182,6 +187,8 @@ public enum RecordRules {
             return problem(s, "CPU id \(v) out of range (0 to \(cpuIDs.upperBound - 1))", category: "CPU ids out of range", at: offset)
         case .replicas:
             return problem(s, "replicas \(v) out of range (\(replicas.lowerBound) to \(replicas.upperBound))", category: "replicas out of range", at: offset)
+        case .fraction:
+            return problem(s, "\(key ?? "share") \(v) out of range (0 to 1)", category: "\(key ?? "shares") out of range", at: offset)
         }
     }
 
@@ -331,6 +338,16 @@ public enum RecordRules {
         (S.Stream.bps, .number(.rate, nullable: true)),
         (S.Stream.state, .string(nullable: true)),
     ])
+    static let stageEntry = Table(fields: [
+        (S.Stage.netns, .string(nullable: false)), (S.Stage.device, .string(nullable: false)),
+        (S.Stage.pps, .numbers(.rate)),
+    ])
+    static let flowEntry = Table(fields: [
+        (S.Flow.netns, .string(nullable: false)), (S.Flow.local, .string(nullable: false)),
+        (S.Flow.remote, .string(nullable: false)), (S.Flow.segments, .numbers(.rate)),
+        (S.Flow.bps, .number(.rate, nullable: true)), (S.Flow.readerCPU, .number(.cpuID, nullable: true)),
+        (S.Flow.reader, .string(nullable: true)), (S.Flow.locality, .number(.fraction, nullable: true)),
+    ])
     /// The sample's keys.
     static let sample = Table(fields: [
         (RecordSchema.t, .number(.time, nullable: false)),
@@ -343,6 +360,9 @@ public enum RecordRules {
         (S.streams, .objects(.stream)),
         (S.totalBps, .number(.rate, nullable: true)),
         (S.missing, .strings),
+        (S.stages, .objects(.stage)), (S.flows, .objects(.flow)),
+        (S.stagesLeftOut, .number(.count, nullable: true)), (S.flowsLeftOut, .number(.count, nullable: true)),
+        (S.traceOff, .string(nullable: true)),
     ])
     typealias M = RecordSchema.ModeChange
     static let writeEntry = Table(fields: [

@@ -64,6 +64,11 @@ public enum RecordSchema {
         @inline(__always) public static var streams: StaticString { "streams" }
         @inline(__always) public static var totalBps: StaticString { "total_bps" }
         @inline(__always) public static var missing: StaticString { "missing" }
+        @inline(__always) public static var stages: StaticString { "stages" }
+        @inline(__always) public static var flows: StaticString { "flows" }
+        @inline(__always) public static var stagesLeftOut: StaticString { "stages_left_out" }
+        @inline(__always) public static var flowsLeftOut: StaticString { "flows_left_out" }
+        @inline(__always) public static var traceOff: StaticString { "trace_off" }
 
         /// One entry of `cpu` (`CPUUsage`), in percent over the tick.
         public enum CPU {
@@ -106,6 +111,25 @@ public enum RecordSchema {
             @inline(__always) public static var queue: StaticString { "queue" }
             @inline(__always) public static var rpsCPUs: StaticString { "rps_cpus" }
             @inline(__always) public static var rpsFlowCount: StaticString { "rps_flow_cnt" }
+        }
+
+        /// One entry of `stages` (`StageRate`).
+        public enum Stage {
+            @inline(__always) public static var netns: StaticString { "netns" }
+            @inline(__always) public static var device: StaticString { "device" }
+            @inline(__always) public static var pps: StaticString { "pps" }
+        }
+
+        /// One entry of `flows` (`FlowRate`).
+        public enum Flow {
+            @inline(__always) public static var netns: StaticString { "netns" }
+            @inline(__always) public static var local: StaticString { "local" }
+            @inline(__always) public static var remote: StaticString { "remote" }
+            @inline(__always) public static var segments: StaticString { "segments" }
+            @inline(__always) public static var bps: StaticString { "bps" }
+            @inline(__always) public static var readerCPU: StaticString { "reader_cpu" }
+            @inline(__always) public static var reader: StaticString { "reader" }
+            @inline(__always) public static var locality: StaticString { "locality" }
         }
 
         /// One entry of `streams` (`StreamRate`).
@@ -156,12 +180,14 @@ public enum RecordSchema {
     }
 
     /// How many decimals each kind of figure keeps when written (the round-trip precision):
-    /// `t` and seconds 3, CPU percentages 2, rates per second 1, bits and bytes 0.
+    /// `t` and seconds 3, CPU percentages 2, rates per second 1, bits and bytes 0, shares
+    /// (0 … 1, locality) 4.
     public enum Decimals {
         @inline(__always) public static var seconds: Int { 3 }
         @inline(__always) public static var percent: Int { 2 }
         @inline(__always) public static var perSecond: Int { 1 }
         @inline(__always) public static var bits: Int { 0 }
+        @inline(__always) public static var share: Int { 4 }
     }
 }
 

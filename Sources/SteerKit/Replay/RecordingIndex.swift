@@ -50,6 +50,8 @@ public struct RecordingIndex: Sendable {
     /// where following a growing file goes on.
     public internal(set) var committed: Int64 = 0
     public internal(set) var lines = 0
+    /// Whether a sample carries tracing (stages, flows, or why there are none).
+    public internal(set) var traced = false
     /// False when some sample is earlier than the one before it.
     public internal(set) var sorted = true
     /// The file as it was indexed.
@@ -107,6 +109,7 @@ public struct RecordingIndex: Sendable {
                 modes.append(s.mode)
             }
             if let last = samples.last, s.t < last.t { sorted = false }
+            if !traced && (!s.stages.isEmpty || !s.flows.isEmpty || s.traceOff != nil) { traced = true }
             samples.append(Entry(t: s.t, offset: offset, length: UInt32(line.count), mode: m))
         case .mode(let c):
             marks.append(Mark(t: c.t, offset: offset, length: UInt32(line.count), kind: .mode))
@@ -241,6 +244,7 @@ public final class RecordingIndexer {
         }
         if let last = index.samples.last, let next = b.samples.first, next.t < last.t { index.sorted = false }
         index.sorted = index.sorted && b.sorted
+        index.traced = index.traced || b.traced
         index.samples.reserveCapacity(index.samples.count + b.samples.count)
         for var e in b.samples {
             e.mode = modeMap[Int(e.mode)]

@@ -94,7 +94,7 @@ public enum RecordingIndexCache {
             out.blob(Array(r.one.utf8)); out.blob(Array(r.many.utf8)); out.i64(Int64(r.count)); out.i64(Int64(r.firstLine))
         }
         out.i64(Int64(index.laterHeader ?? -1)); out.i64(Int64(index.unknownTypes))
-        out.u8(index.truncatedTail ? 1 : 0); out.u8(index.sorted ? 1 : 0)
+        out.u8(index.truncatedTail ? 1 : 0); out.u8(index.sorted ? 1 : 0); out.u8(index.traced ? 1 : 0)
         out.blob(index.headerLine)
         out.i64(Int64(index.modes.count))
         for m in index.modes { out.blob(Array(m.name.utf8)) }
@@ -138,7 +138,7 @@ public enum RecordingIndexCache {
                 reasons.append(.init(one: one, many: many, count: Int(n), firstLine: Int(first)))
             }
             let laterHeader = try r.i64(), unknown = try r.count()
-            let truncated = try r.u8() == 1, sorted = try r.u8() == 1
+            let truncated = try r.u8() == 1, sorted = try r.u8() == 1, traced = try r.u8() == 1
             let headerLine = try r.blob()
             guard case .header(let header)? = try? RecordCodec.decode(headerLine.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }) else {
                 throw Unusable(text: "its header does not read")
@@ -149,7 +149,7 @@ public enum RecordingIndexCache {
             index.skips = SkipTally(reasons: reasons)
             if laterHeader > 0 { index.laterHeader = Int(laterHeader) }
             index.unknownTypes = unknown
-            index.truncatedTail = truncated; index.sorted = sorted
+            index.truncatedTail = truncated; index.sorted = sorted; index.traced = traced
             for _ in 0..<(try r.count()) { index.modes.append(ObservedMode(name: String(decoding: try r.blob(), as: UTF8.self))) }
             var previousMark: Int64 = -1
             for _ in 0..<(try r.count()) {

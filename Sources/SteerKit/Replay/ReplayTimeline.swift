@@ -254,6 +254,9 @@ public final class ReplayTimeline {
         return said.isEmpty ? nil : said.joined(separator: "; ")
     }
 
+    /// Whether the recording was made with tracing (a sample carries stages, flows or why not).
+    public var traced: Bool { parts.contains { $0.index.traced } }
+
     /// Where a second recording starts in a file (concatenated recordings): replay plays
     /// the first, and says so.
     public var laterHeader: (path: String, line: Int)? {

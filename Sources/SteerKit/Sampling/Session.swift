@@ -14,11 +14,33 @@ public final class Session {
     public private(set) var mode = DetectedMode(.unknown, detail: "")
     private var modeGeneration = -1
     private var modeSockFlowEntries: Int?
+    /// The session's one tracer (Tracing/), read and cleared once per tick; nil when
+    /// tracing is off or cannot run here, and then `traceOff` says why in one line.
+    private var tracer: Tracer?
+    public private(set) var traceOff: String?
+    /// Whether the session's tracer runs.
+    public var isTracing: Bool { tracer != nil }
+    /// The most stages and flows a sample keeps (the busiest flows, iperf3's first); the
+    /// rest are counted in `stagesLeftOut` / `flowsLeftOut`.
+    public static let maxStages = 64
+    public static let maxFlows = 32
 
-    public init(targets: WatchTargets, steering: SteeringConfig, throughput: ThroughputFeed? = nil) throws(SteerError) {
+    /// `trace`: true traces where receive work runs (root, BTF; when it cannot, the
+    /// samples say why and everything else goes on); false: turned off (`--no-trace`, the
+    /// samples say so); nil: not this session's business (no word of it in the samples).
+    public init(targets: WatchTargets, steering: SteeringConfig, throughput: ThroughputFeed? = nil,
+                trace: Bool? = nil, netnsDirectory: String = "/var/run/netns") throws(SteerError) {
         sampler = try Sampler(targets: targets)
         self.steering = steering
         self.throughput = throughput
+        switch trace {
+        case true?:
+            do { tracer = try Tracer(netnsDirectory: netnsDirectory) } catch { traceOff = error.description }
+        case false?:
+            traceOff = "tracing off (--no-trace)"
+        case nil:
+            break
+        }
         started = Timestamp.now()
         start = LibC.monotonic()
         let first = sampler.sample()
@@ -52,7 +74,35 @@ public final class Session {
             s.missing += update.problems
             ended = update.ended
         }
+        addTrace(to: &s)
         return (s, ended)
+    }
+
+    /// Reads and clears the tracer's maps into the sample (capped), or says why not.
+    private func addTrace(to s: inout Sample) {
+        guard let tracer else { s.traceOff = traceOff; return }
+        do {
+            let tick = try tracer.read()
+            let stages = tick.stageRates, flows = tick.flowRates
+            s.stages = Array(stages.prefix(Self.maxStages))
+            s.flows = Array(flows.prefix(Self.maxFlows))
+            s.stagesLeftOut = stages.count - s.stages.count
+            s.flowsLeftOut = flows.count - s.flows.count
+            s.missing += tick.warnings
+        } catch {
+            // The maps cannot be read any more: stop tracing, say why, sample on.
+            tracer.stop()
+            self.tracer = nil
+            traceOff = error.description
+            s.traceOff = traceOff
+        }
+    }
+
+    /// Detaches the tracer's programs now (they go anyway when the process ends).
+    public func stopTracing() {
+        tracer?.stop()
+        tracer = nil
+        if traceOff == nil { traceOff = "tracing stopped" }
     }
 
     public func header(interval: Double, argv: [String], version: String) -> RecordingHeader {

@@ -64,6 +64,10 @@ public struct RunSummary: Equatable, Sendable {
     /// a CPU no sample reported).
     public var idle: [Double?]
     public var soft: [Double?]
+    /// Locality over the run's traced samples: the share of its flows' TCP segments
+    /// processed on their reader's CPU (flows with a reader, weighted by segments); nil
+    /// when the recording has no flows.
+    public var locality: Double? = nil
 }
 
 /// What the statistics take from one recording: its runs, and what was wrong with it.
@@ -207,6 +211,9 @@ struct LineFields {
     static let idleField = RecordRules.cpuEntry.fields.firstIndex { String(describing: $0.name) == "idle" }!
     static let softField = RecordRules.cpuEntry.fields.firstIndex { String(describing: $0.name) == "soft" }!
     static let cpuField = RecordRules.cpuEntry.fields.firstIndex { String(describing: $0.name) == "cpu" }!
+    /// Where a flow's locality and segments stand in RecordRules' table of a `flows` entry.
+    static let localityField = RecordRules.flowEntry.fields.firstIndex { String(describing: $0.name) == String(describing: S.Flow.locality) }!
+    static let segmentsField = RecordRules.flowEntry.fields.firstIndex { String(describing: $0.name) == String(describing: S.Flow.segments) }!
     /// The five modes' names as bytes, in Mode.allCases order (compared without a String).
     static let modeNames: [[UInt8]] = Mode.allCases.map { Array($0.rawValue.utf8) }
 
@@ -233,6 +240,9 @@ struct LineFields {
     // stream_end
     var id = ""
     var bps: Double?
+    // sample: flows with a locality, weighted by their segments
+    var localitySum = 0.0
+    var localityWeight = 0.0
 
     init() {
         cpuIndex = Array(repeating: 0, count: 64)
@@ -256,6 +266,8 @@ struct LineFields {
         complete = nil
         bps = nil
         id = ""
+        localitySum = 0
+        localityWeight = 0
         var s = JSONScanner(line)
         try s.beginObject()
         var first = true
@@ -304,6 +316,8 @@ struct LineFields {
                 if modeIndex == -1 { modeName = v.string }
             } else if key == S.cpu {
                 try readCPUs(&s)
+            } else if key == S.flows {
+                try readFlows(&s)
             } else if key == S.totalBps {
                 totalBps = try RecordRules.number(&s, .rate, nullable: true)
             } else if key == S.streams && collectIDs {
@@ -385,6 +399,32 @@ struct LineFields {
         }
     }
 
+    /// The sample's `flows`: each flow's locality, weighted by its segments per second.
+    mutating func readFlows(_ s: inout JSONScanner) throws(JSONError) {
+        typealias F = RecordSchema.Sample.Flow
+        try s.beginArray()
+        var f = true
+        let table = RecordRules.flowEntry
+        let localityField = Self.localityField, segmentsField = Self.segmentsField
+        while try s.nextElement(&f) {
+            var locality: Double?, segments = 0.0
+            try s.beginObject()
+            var c = RecordRules.Table.Cursor()
+            while let k = try table.next(&s, &c) {
+                if k == localityField { locality = try RecordRules.number(&s, .fraction, nullable: true) }
+                else if k == segmentsField {
+                    try s.beginArray()
+                    var h = true
+                    while try s.nextElement(&h) { segments += try RecordRules.number(&s, .rate, nullable: true) ?? 0 }
+                } else if k >= 0 { try RecordRules.skipFlat(&s, table.fields[k].value) }
+                else { try s.skipValue() }
+            }
+            guard let locality, locality.isFinite, locality >= 0, locality <= 1, segments.isFinite, segments > 0 else { continue }
+            localitySum += locality * segments
+            localityWeight += segments
+        }
+    }
+
     /// The sample's `cpu` array: each CPU's number, %idle and %soft (NaN where null or
     /// absent; a CPU without a number takes its position).
     mutating func readCPUs(_ s: inout JSONScanner) throws(JSONError) {
@@ -434,6 +474,7 @@ struct RunAccumulator {
     /// Each stream's receiver figure (the last one where an id repeats).
     var streamBps: [String: Double] = [:]
     var streamIDs: Set<String> = []
+    var localitySum = 0.0, localityWeight = 0.0
 
     init(mode: String, replicas: Int, run: Int, start: Double) {
         self.mode = mode; self.replicas = replicas; self.run = run; self.start = start; end = start
@@ -460,6 +501,8 @@ struct RunAccumulator {
             if !s.isNaN { softSum[c] += s; softCount[c] += 1 }
         }
         for id in f.streamIDs { streamIDs.insert(id) }
+        localitySum += f.localitySum
+        localityWeight += f.localityWeight
     }
 
     func summary(path: String, source: RunSummary.Source, cpus: Int) -> RunSummary {
@@ -475,7 +518,7 @@ struct RunAccumulator {
         let soft = (0..<softSum.count).map { softCount[$0] > 0 ? softSum[$0] / Double(softCount[$0]) : nil }
         return RunSummary(path: path, source: source, mode: mode, replicas: replicas, start: start, end: end,
                           cpus: cpus, bitrate: bitrate, streamEnds: streamBps.count, samples: samples,
-                          idle: idle, soft: soft)
+                          idle: idle, soft: soft, locality: localityWeight > 0 ? localitySum / localityWeight : nil)
     }
 }
 

@@ -31,7 +31,7 @@ extension StatsReport {
     // MARK: json
 
     /// `{"groups":[{"replicas":16,"mode":"rfs+","runs":20,"bitrate_bps":{"mean":…,"ci":…},
-    /// "normalized":{"mean":…,"ci":…},"cores":[{"cpu":0,"idle":{…},"soft":{…}}]}]}` and a
+    /// "normalized":{"mean":…,"ci":…},"locality":{"mean":…,"ci":…},"cores":[{"cpu":0,"idle":{…},"soft":{…}}]}]}` and a
     /// newline. Groups by replicas, then mode; an estimate is null where there is none
     /// (normalized without a baseline), a "ci" null where it rests on fewer than two runs.
     /// When the recordings come from machines with different CPU counts, each core also
@@ -49,6 +49,7 @@ extension StatsReport {
             out.key("runs"); out.int(g.runs)
             out.key("bitrate_bps"); Self.write(g.bitrate, into: &out)
             out.key("normalized"); Self.write(g.normalized, into: &out)
+            out.key("locality"); Self.write(g.locality, into: &out)
             out.key("cores")
             out.beginArray()
             for c in g.cores {
@@ -82,7 +83,7 @@ extension StatsReport {
     /// The columns of `csv`, in order.
     public static let csvColumns = [
         "replicas", "mode", "runs", "bitrate_bps_mean", "bitrate_bps_ci", "normalized_mean", "normalized_ci",
-        "cpus", "cpu", "idle_mean", "idle_ci", "soft_mean", "soft_ci",
+        "cpus", "cpu", "idle_mean", "idle_ci", "soft_mean", "soft_ci", "locality_mean", "locality_ci",
     ]
 
     /// One row per group and core (the group's columns repeated on each of its cores; a
@@ -98,12 +99,14 @@ extension StatsReport {
         for g in groups {
             let head = ["\(g.replicas)", TerminalText.csvField(g.mode, limit: 256), "\(g.runs)", v(g.bitrate?.mean, 2), v(g.bitrate?.ci, 2),
                         v(g.normalized?.mean, 6), v(g.normalized?.ci, 6)]
+            // Locality is a group's figure, last so that the columns before keep their places.
+            let tail = [v(g.locality?.mean, 6), v(g.locality?.ci, 6)]
             if g.cores.isEmpty {
-                lines.append((head + ["", "", "", "", "", ""]).joined(separator: ","))
+                lines.append((head + ["", "", "", "", "", ""] + tail).joined(separator: ","))
             }
             for c in g.cores {
                 lines.append((head + ["\(c.cpus)", "\(c.cpu)", v(c.idle?.mean, 4), v(c.idle?.ci, 4), v(c.soft?.mean, 4),
-                                      v(c.soft?.ci, 4)]).joined(separator: ","))
+                                      v(c.soft?.ci, 4)] + tail).joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -152,6 +155,12 @@ extension StatsReport {
             title: "Runs",
             header: header,
             rows: replicas.map { r in ["\(r)"] + modes.map { m in group(replicas: r, mode: m).map { "\($0.runs)" } ?? "-" } }))
+        if groups.contains(where: { $0.locality != nil }) {
+            out.append(TextTable(
+                title: "Locality: share of TCP segments processed on the reader's CPU (mean\(pm)95% CI; from tracing)",
+                header: header,
+                rows: replicas.map { r in ["\(r)"] + modes.map { cell(group(replicas: r, mode: $0)?.locality, decimals: 3) } }))
+        }
         for (name, pick) in [("%idle", { (c: CoreStats) in c.idle }), ("%soft", { (c: CoreStats) in c.soft })] {
             for count in cpuCounts {
                 for r in replicas {

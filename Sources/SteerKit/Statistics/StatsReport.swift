@@ -25,16 +25,21 @@ public struct StatsGroup: Equatable, Sendable {
     public var normalized: Estimate?
     /// Ordered by CPU count, then CPU.
     public var cores: [CoreStats]
+    /// Over the runs recorded with tracing: each run's locality (the share of its flows'
+    /// TCP segments processed on their reader's CPU); nil when no run has one.
+    public var locality: Estimate?
 
-    public init(replicas: Int, mode: String, runs: Int, bitrate: Estimate?, normalized: Estimate?, cores: [CoreStats]) {
+    public init(replicas: Int, mode: String, runs: Int, bitrate: Estimate?, normalized: Estimate?, cores: [CoreStats],
+                locality: Estimate? = nil) {
         self.replicas = replicas; self.mode = mode; self.runs = runs; self.bitrate = bitrate
-        self.normalized = normalized; self.cores = cores
+        self.normalized = normalized; self.cores = cores; self.locality = locality
     }
 }
 
 /// The statistics of the paper's Figures 4 to 6 over one or more recordings: per
 /// (replicas, mode), the mean and 95% confidence interval of the average bitrate, of the
-/// bitrate normalized to the baseline, and of each core's %idle and %soft.
+/// bitrate normalized to the baseline, of each core's %idle and %soft, and (from
+/// recordings made with tracing) of the flows' locality.
 public struct StatsReport: Sendable {
     /// Ordered by replicas, then mode (the paper's five first, in its order).
     public var groups: [StatsGroup]
@@ -122,7 +127,7 @@ public struct StatsReport: Sendable {
                 }
             }
             groups.append(StatsGroup(replicas: key.replicas, mode: key.mode, runs: runs.count, bitrate: bitrate,
-                                     normalized: nil, cores: cores))
+                                     normalized: nil, cores: cores, locality: Estimate(runs.compactMap(\.locality))))
         }
         // Normalize to the baseline of the same replicas.
         var baseline: [Int: Double] = [:]

@@ -107,3 +107,22 @@ public struct FlowLocality: Sendable, Equatable {
     /// Whether iperf3 reads it (an iperf3 stream or control connection).
     public var isIperf: Bool { readerCommand == "iperf3" }
 }
+
+extension TraceTick {
+    /// The tick's stages as a sample carries them: packets per second per CPU.
+    public var stageRates: [StageRate] {
+        let seconds = max(self.seconds, 1e-6)
+        return stages.map { StageRate(netns: $0.netns, device: $0.device, pps: $0.packets.map { Double($0) / seconds }) }
+    }
+
+    /// The tick's flows as a sample carries them: segments per second per CPU, payload
+    /// bits per second, the reader and the locality.
+    public var flowRates: [FlowRate] {
+        let seconds = max(self.seconds, 1e-6)
+        return flows.map {
+            FlowRate(netns: $0.netns, local: $0.local, remote: $0.remote,
+                     segments: $0.segments.map { Double($0) / seconds }, bps: Double($0.bytes) * 8 / seconds,
+                     readerCPU: $0.readerCPU, reader: $0.readerCommand, locality: $0.locality)
+        }
+    }
+}

@@ -173,6 +173,12 @@ enum Chrome {
         line("sock_flow", "rps_sock_flow_entries: RFS's global table")
         line("pod1/t1/6", "an iperf3 stream: source / test / stream")
         line("chart", "the total, zoomed, over 2 minutes or more")
+        if StagesPanel.shown(s.sample, s) {
+            line("pkt/s cpuN", "stages: a device's packets, each CPU's share")
+            line("seg/s", "flows: TCP segments; CPU shares of its receive")
+            line("reader", "the CPU the flow's reader last ran on")
+            line("local", "locality: share of segments on the reader's CPU")
+        }
 
         let textWidth = lines.map { $0.reduce(0) { $0 + Format.width($1.text) } }.max() ?? 0
         let w = min(area.width - 2, textWidth + 4)

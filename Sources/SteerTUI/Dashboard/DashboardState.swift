@@ -104,6 +104,10 @@ public struct DashboardState: Equatable, Sendable {
     /// The first CPU shown when not all fit (rounded down to the start of its row; the
     /// view clamps it, see DashboardView.Layout for the page size and the limit).
     public var cpuScroll = 0
+    /// Kernel tracing ran for these samples (live: the session traces; replay: the
+    /// recording has stages or flows): the stages and flows panels show even on a tick
+    /// without packets, and do not come and go with the traffic.
+    public var traced = false
 
     public init() {}
 

@@ -48,6 +48,7 @@ final class LiveDashboard: DashboardApp {
         state.source = .live(target: resolved.summary)
         state.interval = interval
         state.podNames = resolved.podNames
+        state.traced = session.isTracing
         state.vethPods = [resolved.watch.node: resolved.vethPods]
         knownPods = session.sampler.podNamespaces
         if let replicas {

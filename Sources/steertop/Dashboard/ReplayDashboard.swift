@@ -32,6 +32,8 @@ final class ReplayDashboard: DashboardApp {
         state.host = timeline.header.host
         state.interval = timeline.header.intervalSeconds
         state.title = "steertop replay"
+        // Recorded with tracing: the stages and flows panels stay on screen throughout.
+        state.traced = timeline.traced
         showSkipped()
     }
 
