@@ -236,6 +236,54 @@ struct RecordingIndexTests {
         #expect(timeline.sample(10) == (try wholeFileSamples(path)).last)
     }
 
+    @Test("a directory replayed while its recorder rotates: new files join, deleted ones keep their samples, another recording's is left out")
+    func rotatingDirectoryIsFollowed() throws {
+        let dir = TemporaryDirectory()
+        let rotating = try RotatingRecordingWriter(base: dir.file("node-a.jsonl.zst"), header: header(host: "node-a"),
+                                                   policy: RotationPolicy(maxBytes: 4096))
+        var t = 0
+        func record(_ n: Int) throws {
+            for _ in 0..<n {
+                t += 1
+                try rotating.write(sample(Double(t)))
+                try rotating.sampleDone(t: Double(t))
+            }
+        }
+        try record(150)
+        let before = rotating.files.count
+        let timeline = try ReplayTimeline([dir.path], keep: 64)
+        #expect(timeline.paths.count == before)
+        // The recorder goes on into new files: they join, in time order.
+        try record(250)
+        #expect(rotating.files.count > before)
+        _ = timeline.refresh()
+        _ = timeline.refresh()  // a file being written may join a pass later
+        rotating.close()
+        _ = timeline.refresh()
+        #expect(timeline.count == 400, "\(timeline.count) \(timeline.paths)")
+        #expect(timeline.paths.count == rotating.files.count)
+        #expect((0..<400).allSatisfy { timeline.time($0) == Double($0 + 1) })
+        #expect(timeline.samples(380...399).map(\.t) == (381...400).map(Double.init))
+        // The oldest deleted (--keep): one line, its samples leave the timeline.
+        let oldest = try ReplayTimeline([rotating.files[0].path]).count
+        _ = LibC.unlink(rotating.files[0].path)
+        let (_, gone) = timeline.refresh()
+        #expect(gone?.contains("was deleted while replayed") == true, "\(String(describing: gone))")
+        #expect(timeline.count == 400 - oldest && timeline.time(0) == Double(oldest + 1))
+        #expect(timeline.samples(0...9).map(\.t) == (oldest + 1...oldest + 10).map(Double.init))
+        #expect(timeline.refresh() == (false, nil))
+        // Another recording's file in the directory: said once, not played.
+        var other = header(host: "node-a")
+        other.started = "2025-01-02T00:00:00Z"
+        let w = try RecordingWriter(creating: dir.file("zz-other.jsonl"), header: other)
+        try w.write(sample(1))
+        w.close()
+        let (grew, said) = timeline.refresh()
+        #expect(!grew && said?.contains("is another recording's") == true, "\(String(describing: said))")
+        #expect(timeline.refresh() == (false, nil))
+        #expect(timeline.count == 400 - oldest)
+    }
+
     @Test("rotated files of one recording are one timeline; a directory of two hosts is refused")
     func rotatedSet() throws {
         let dir = TemporaryDirectory()

@@ -74,7 +74,11 @@ public final class ReplayTimeline {
         var entry: UInt32
     }
 
-    let parts: [Part]
+    private(set) var parts: [Part]
+    /// The directories given: files of the recording that appear in them later (a
+    /// rotating recorder still writing) join the timeline.
+    private let directories: [String]
+    private let saveIndex: Bool
     private var slots: [Slot] = []
     /// Decoded samples by slot, at most `keep` of them.
     private var decoded: [Int: Sample] = [:]
@@ -84,6 +88,8 @@ public final class ReplayTimeline {
     private var modeSlots: [Slot] = []
     private var decodedModes: [Int: ModeChange] = [:]
     private var scratch: [UInt8] = []
+    /// Files in the directories that are not this recording's: not looked at again.
+    private var ignored = Set<String>()
     /// Samples whose line no longer reads as one (the file changed under replay).
     public private(set) var unreadable = 0
 
@@ -95,6 +101,8 @@ public final class ReplayTimeline {
     public init(_ arguments: [String], keep: Int = 1024, saveIndex: Bool = true,
                 announce: ((String) -> Void)? = nil) throws(SteerError) {
         self.keep = max(16, keep)
+        self.saveIndex = saveIndex
+        directories = arguments.filter { if case .success(let st) = LibC.stat($0) { return st.isDirectory } else { return false } }
         var found: [Part] = []
         for path in try Self.files(arguments) {
             let (indexer, origin) = try RecordingIndexCache.open(path, save: saveIndex, announce: announce)
@@ -356,13 +364,44 @@ public final class ReplayTimeline {
 
     // MARK: a recording still being written
 
+    /// Files of the same recording (same host and start: rotated) that appeared in the
+    /// directories given: indexed and added after the others. Another recording's file
+    /// is left out, said once. True when a file joined.
+    private func joinNewFiles(_ message: inout String?) -> Bool {
+        guard !directories.isEmpty, let listed = try? Self.files(directories) else { return false }
+        let known = Set(parts.map(\.path)).union(ignored)
+        var joined = false
+        for path in listed where !known.contains(path) {
+            guard let (indexer, origin) = try? RecordingIndexCache.open(path, save: saveIndex) else {
+                // Not readable yet (a header not written whole): tried again next time.
+                continue
+            }
+            let h = indexer.index.header, mine = header
+            guard h.host == mine.host && h.started == mine.started else {
+                ignored.insert(path)
+                message = message ?? "\(TerminalText.escape(path, limit: 200)) is another recording's: not played with this one"
+                continue
+            }
+            parts.append(Part(path: path, indexer: indexer, origin: origin))
+            joined = true
+        }
+        return joined
+    }
+
     /// Reads what the files gained since; a message when one shrank or was replaced (then
     /// replay goes on from what it holds now). True in `grew` when there are new samples.
     public func refresh() -> (grew: Bool, message: String?) {
         var grew = false
         var message: String?
         var changed = false, replaced = false
+        var gone: [String] = []
         for part in parts {
+            if case .failure(.noSuchFileOrDirectory) = LibC.stat(part.path) {
+                // Rotated away (--keep, --max-total): its samples leave the timeline.
+                gone.append(part.path)
+                message = message ?? "\(TerminalText.escape(part.path, limit: 200)) was deleted while replayed (rotated away?): its \(part.index.samples.count) samples are no longer shown"
+                continue
+            }
             do {
                 switch try part.indexer.update() {
                 case .none: break
@@ -377,6 +416,12 @@ public final class ReplayTimeline {
                 message = message ?? "\(error)"
             }
         }
+        if !gone.isEmpty {
+            parts.removeAll { gone.contains($0.path) }
+            changed = true
+            replaced = true
+        }
+        if joinNewFiles(&message) { grew = true; changed = true }
         if changed {
             rebuild(keepDecoded: !replaced)
             if slots.isEmpty { message = message ?? "the recording holds no samples now" }
