@@ -28,12 +28,12 @@ import SteerKit
             "namespace/pod              iface             pkt/s  cpu0 cpu1                                       ",
             "host                       eth1               300k   67%  33%                                       ",
             "cni-1002                   eth0              14.3k   93%   7%                                       ",
-            "iperf-server-0             eth0              41.0k   98%   2%                                       ",
-            "iperf-server-1             eth0              21.0k    5%  95%                                       ",
+            "iperf-server-0 cni-1000    eth0              41.0k   98%   2%                                       ",
+            "iperf-server-1 cni-1001    eth0              21.0k    5%  95%                                       ",
             "─ Flows 3 · locality 0.71 · TCP receive CPUs · reader's CPU ────────────────────────────────────────",
             "namespace/pod           receiver ← sender                               seg/s cpu0 cpu1 reader local",
-            "iperf-server-0          10.66.2.11:5201 ← 10.66.1.11:41000               500k  80%  20%   cpu0  0.80",
-            "iperf-server-1          10.66.2.12:5201 ← 10.66.1.12:41001               300k  33%  67%   cpu1  0.67",
+            "iperf-server-0 cni-1000 10.66.2.11:5201 ← 10.66.1.11:41000               500k  80%  20%   cpu0  0.80",
+            "iperf-server-1 cni-1001 10.66.2.12:5201 ← 10.66.1.12:41001               300k  33%  67%   cpu1  0.67",
             "cni-1002                10.66.2.13:5201 ← 10.66.1.13:41002               233k  57%  43%   cpu0  0.57",
             "─ Throughput · total 4.61 Gb/s · 4 streams · 1 stale · 1 failed · max 9.20 Gb/s ────────────────────",
             "pod0:5201  2.30 Gb/s ███████████████████▉    10.00 Gb/s                   ▂                  │     ▂",
@@ -70,12 +70,12 @@ import SteerKit
             "namespace/pod                           iface             pkt/s  cpu0 cpu1 cpu2 cpu3                                    ",
             "host                                    eth1               417k   48%  24%  16%  12%                                    ",
             "cni-1002                                eth0              14.3k    0%   0%  93%   7%                                    ",
-            "iperf-server-0                          eth0              41.0k   98%   2%   0%   0%                                    ",
-            "iperf-server-1                          eth0              21.0k    0%  95%   5%   0%                                    ",
+            "iperf-server-0 cni-1000                 eth0              41.0k   98%   2%   0%   0%                                    ",
+            "iperf-server-1 cni-1001                 eth0              21.0k    0%  95%   5%   0%                                    ",
             "─ Flows 3 · locality 0.71 · TCP receive CPUs · reader's CPU ────────────────────────────────────────────────────────────",
             "namespace/pod            receiver ← sender                                        seg/s cpu0 cpu1 cpu2 cpu3 reader local",
-            "iperf-server-0           10.66.2.11:5201 ← 10.66.1.11:41000                        500k  80%  20%   0%   0%   cpu0  0.80",
-            "iperf-server-1           10.66.2.12:5201 ← 10.66.1.12:41001                        300k   0%  67%  33%   0%   cpu1  0.67",
+            "iperf-server-0 cni-1000  10.66.2.11:5201 ← 10.66.1.11:41000                        500k  80%  20%   0%   0%   cpu0  0.80",
+            "iperf-server-1 cni-1001  10.66.2.12:5201 ← 10.66.1.12:41001                        300k   0%  67%  33%   0%   cpu1  0.67",
             "cni-1002                 10.66.2.13:5201 ← 10.66.1.13:41002                        233k   0%   0%  57%  43%   cpu2  0.57",
             "─ Throughput · total 4.61 Gb/s · 4 streams · 1 stale · 1 failed · max 9.20 Gb/s · chart 2s a column ────────────────────",
             "pod0:5201  2.30 Gb/s ███████████████████▉    10.00 Gb/s                                                       │         ",
@@ -108,6 +108,19 @@ import SteerKit
             "─ Flows 3 · locality 0.71 · TCP receive CPUs · reader's CPU ────────────────────",
             "─ Throughput · total 4.61 Gb/s · 4 streams · 1 stale · 1 failed ────────────────",
         ])
+    }
+
+    /// Pods of one deployment share a long prefix: the stages and flows panels cut a long
+    /// pod name from the left, as the interfaces table does, so their rows stay distinct.
+    @Test func longPodNamesAreCutFromTheLeftInEveryPanel() {
+        var st = Samples.tracedState(cpus: 2)
+        for (netns, pod) in st.podNames { st.podNames[netns] = "production-team/checkout-service-7d9f8b6c4-" + pod }
+        let lines = Samples.frame(st, 100, 34).lines
+        let named = lines.filter { $0.contains("…") && $0.contains("iperf-server-") }
+        // Each panel's rows end with what tells the pods apart, never with the shared prefix.
+        #expect(named.count >= 4, "\(lines)")
+        #expect(!lines.contains { $0.hasPrefix("production-team/checko…") }, "\(lines)")
+        #expect(named.allSatisfy { $0.hasPrefix("…") }, "\(named)")
     }
 
     /// Where tracing cannot run: one line says why, everything else as without tracing.

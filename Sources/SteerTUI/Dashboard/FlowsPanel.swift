@@ -91,7 +91,7 @@ enum FlowsPanel {
         for (r, f) in shown.enumerated() {
             let y = y0 + 1 + r
             let iface = InterfaceSample(name: "", netns: f.netns)
-            Draw.spans(StagesPanel.podSpans(iface, ctx: ctx), at: (rect.x + c.pod.x, y), maxWidth: c.pod.w,
+            Draw.spans(InterfacesPanel.podSpans(iface, width: c.pod.w, ctx: ctx), at: (rect.x + c.pod.x, y), maxWidth: c.pod.w,
                        ellipsis: ctx.g.ellipsis, into: &buf)
             buf.put(Format.truncate(f.local + " " + arrow(ctx) + " " + f.remote, c.flow.w, ellipsis: ctx.g.ellipsis),
                     at: (rect.x + c.flow.x, y), style: p[.text])

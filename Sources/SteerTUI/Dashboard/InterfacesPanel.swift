@@ -24,6 +24,21 @@ enum InterfacesPanel {
         st.podNames[i.netns] ?? st.vethPods[i.netns]?[i.name]
     }
 
+    /// The first column of a row in every panel that names interfaces (interfaces, stages,
+    /// flows): the pod, or the namespace, or "host". Pods of one deployment share a long
+    /// prefix, so a name too long is cut from the left: the part that tells them apart
+    /// stays. The namespace follows a pod's name where it fits whole.
+    static func podSpans(_ iface: InterfaceSample, width: Int, ctx: Context) -> [Span] {
+        let p = ctx.p
+        guard let pod = pod(iface, ctx.state) else {
+            return iface.netns.isEmpty ? [Span("host", p[.label])] : [Span(iface.netns, p[.text])]
+        }
+        let place = iface.netns.isEmpty ? "host" : iface.netns
+        if Format.width(pod) + 1 + Format.width(place) <= width { return [Span(pod, p[.text]), Span(" " + place, p[.label])] }
+        if Format.width(pod) <= width { return [Span(pod, p[.text])] }
+        return [Span(String(ctx.g.ellipsis) + String(pod.unicodeScalars.suffix(max(0, width - 1))), p[.text])]
+    }
+
     /// The interfaces the table shows, in its order, filtered.
     static func ordered(_ ifaces: [InterfaceSample], _ st: DashboardState) -> [InterfaceSample] {
         let needle = st.ifaceFilter.lowercased()
@@ -240,25 +255,8 @@ enum InterfacesPanel {
         }
         if named {
             let width = cols[0].c.width
-            let place = iface.netns.isEmpty ? "host" : iface.netns
-            var spans: [Span]
-            if let pod = pod(iface, ctx.state) {
-                // Pods of one deployment share a long prefix: cut a long name from the left,
-                // so the part that tells them apart stays.
-                // The namespace after it, cut short with an ellipsis where it does not fit.
-                if Format.width(pod) + 2 < width {
-                    spans = [Span(pod, p[.text]), Span(" " + place, p[.label])]
-                } else if Format.width(pod) <= width {
-                    spans = [Span(pod, p[.text])]
-                } else {
-                    spans = [Span(String(ctx.g.ellipsis) + String(pod.unicodeScalars.suffix(max(0, width - 1))), p[.text])]
-                }
-            } else if iface.netns.isEmpty {
-                spans = [Span("host", p[.label])]
-            } else {
-                spans = [Span(iface.netns, p[.text])]
-            }
-            Draw.spans(spans, at: (x + cols[0].x, y), maxWidth: width, ellipsis: ctx.g.ellipsis, into: &buf)
+            Draw.spans(podSpans(iface, width: width, ctx: ctx), at: (x + cols[0].x, y), maxWidth: width,
+                       ellipsis: ctx.g.ellipsis, into: &buf)
             put(.iface, iface.name, p[.text])
             put(.rx, Format.mbit(iface.rxBps), p[.net])
             put(.tx, Format.mbit(iface.txBps), p[.net])

@@ -76,7 +76,8 @@ enum StagesPanel {
         for (r, stage) in stages.prefix(shown).enumerated() {
             let y = rect.y + 2 + r
             let iface = InterfaceSample(name: stage.device, netns: stage.netns)
-            Draw.spans(podSpans(iface, ctx: ctx), at: (rect.x, y), maxWidth: podWidth, ellipsis: ctx.g.ellipsis, into: &buf)
+            Draw.spans(InterfacesPanel.podSpans(iface, width: podWidth, ctx: ctx), at: (rect.x, y), maxWidth: podWidth,
+                       ellipsis: ctx.g.ellipsis, into: &buf)
             buf.put(Format.truncate(stage.device, ifaceWidth, ellipsis: ctx.g.ellipsis), at: (rect.x + ifaceX, y), style: p[.text])
             Draw.right(Format.si(stage.totalPps), at: (rect.x + ppsX, y), width: ppsWidth, style: p[.net], into: &buf)
             shares.row(stage.shares, at: rect.x, y: y, ctx: ctx, into: &buf)
@@ -84,14 +85,6 @@ enum StagesPanel {
         if shown < stages.count {
             buf.put("+\(stages.count - shown) more", at: (rect.x, rect.y + 2 + shown), style: p[.label], maxWidth: rect.width)
         }
-    }
-
-    /// The namespace or pod of a row, as the interfaces panel names it.
-    static func podSpans(_ iface: InterfaceSample, ctx: Context) -> [Span] {
-        let p = ctx.p
-        if let pod = InterfacesPanel.pod(iface, ctx.state) { return [Span(pod, p[.text])] }
-        if iface.netns.isEmpty { return [Span("host", p[.label])] }
-        return [Span(iface.netns, p[.text])]
     }
 
     static func summary(_ s: Sample, row: Rect, ctx: Context, into buf: inout Buffer) {
