@@ -121,6 +121,14 @@ func sampleFixture(t: Double = 1.5) -> Sample {
             let line = RecordCodec.line(r)
             #expect(try RecordCodec.decode(String(line.dropLast())) == r, "\(line)")
         }
+        // The pods known at the start, for replay to name rows as the live view did.
+        var named = header
+        named.pods = ["steer-server-pod1": "steer-lab/iperf3-server-1", "cni-\"odd\"": "ns/p\u{1}"]
+        named.veths = ["cali33846ab31dd": "steer-lab/iperf3-server-1"]
+        let line = RecordCodec.line(.header(named))
+        #expect(line.contains(#""veths":{"cali33846ab31dd":"steer-lab/iperf3-server-1"}"#), "\(line)")
+        #expect(try RecordCodec.decode(String(line.dropLast())) == .header(named), "\(line)")
+        #expect(!RecordCodec.line(.header(header)).contains("pods"))
     }
 
     /// What the format keeps (RecordSchema.Decimals): t and seconds to 3 decimals (ms),

@@ -62,6 +62,12 @@ public enum RecordCodec {
         out.key(H.Targets.netns); stringArray(h.targets.netns, into: &out)
         out.key(H.Targets.podIfaces); stringArray(h.targets.podIfaces, into: &out)
         out.endObject()
+        for (key, map) in [(H.pods, h.pods), (H.veths, h.veths)] where !map.isEmpty {
+            out.key(key)
+            out.beginObject()
+            for (k, v) in map.sorted(by: { $0.key < $1.key }) { out.key(k); out.string(v) }
+            out.endObject()
+        }
         out.endObject()
     }
 
@@ -347,12 +353,23 @@ public enum RecordCodec {
                     else if k == H.Targets.podIfaces { h.targets.podIfaces = try stringArray(&s) }
                     else { try s.skipValue() }
                 }
-            } else { try s.skipValue() }
+            } else if key == H.pods { h.pods = try stringMap(&s) }
+            else if key == H.veths { h.veths = try stringMap(&s) }
+            else { try s.skipValue() }
         }
         guard format == RecordingHeader.format else {
             throw JSONError(offset: 0, reason: "header of another format (\"\(format)\")")
         }
         return h
+    }
+
+    /// An object of strings (names to names).
+    static func stringMap(_ s: inout JSONScanner) throws(JSONError) -> [String: String] {
+        var out: [String: String] = [:]
+        try s.beginObject()
+        var first = true
+        while let k = try s.nextKey(&first) { out[k.string] = try s.string() }
+        return out
     }
 
     static func stringArray(_ s: inout JSONScanner) throws(JSONError) -> [String] {

@@ -36,6 +36,9 @@ public enum RecordSchema {
         @inline(__always) public static var tool: StaticString { "tool" }
         @inline(__always) public static var argv: StaticString { "argv" }
         @inline(__always) public static var targets: StaticString { "targets" }
+        /// Optional: netns name → "namespace/pod", and node-side veth → "namespace/pod".
+        @inline(__always) public static var pods: StaticString { "pods" }
+        @inline(__always) public static var veths: StaticString { "veths" }
 
         /// `tool` {name, version}.
         public enum Tool {

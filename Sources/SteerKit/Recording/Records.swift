@@ -12,6 +12,11 @@ public struct RecordingHeader: Equatable, Sendable {
     public var toolVersion: String
     public var argv: [String]
     public var targets: RecordingTargets
+    /// The pods known when recording started: netns name → "namespace/pod", and each
+    /// node-side veth → its pod, so replay names rows as the live view did. Empty when
+    /// unknown (a recording of a plain host, or an older one).
+    public var pods: [String: String] = [:]
+    public var veths: [String: String] = [:]
 
     public init(started: String, host: String, kernel: String, cpus: Int, intervalSeconds: Double,
                 toolVersion: String, argv: [String], targets: RecordingTargets) {

@@ -132,6 +132,14 @@ public struct JSONBuffer {
         afterKey = true
     }
 
+    /// Writes `"name":` for a name that is data (a pod's namespace), escaped as a string.
+    public mutating func key(_ name: String) {
+        separator()
+        appendQuoted(name)
+        put(0x3a)
+        afterKey = true
+    }
+
     /// `"name"`, for names of our own that need no escaping.
     @inline(__always)
     mutating func putQuoted(_ name: StaticString) {

@@ -210,6 +210,8 @@ final class LiveDashboard: DashboardApp {
             let path = try Locations.newRecordingPath()
             var header = session.header(interval: interval, argv: CommandLine.arguments, version: Steertop.version)
             header.started = Timestamp.now()
+            header.pods = state.podNames
+            header.veths = state.vethPods[session.sampler.targets.node] ?? [:]
             let writer = try RecordingWriter(creating: path, header: header)
             recorder = Recorder(session: session, writer: writer, offset: -session.elapsed)
             state.message = .init("recording to \(path); r stops")

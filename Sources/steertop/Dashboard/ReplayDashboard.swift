@@ -31,6 +31,9 @@ final class ReplayDashboard: DashboardApp {
         try super.init(display: display)
         state.host = timeline.header.host
         state.interval = timeline.header.intervalSeconds
+        // The pods known when it was recorded: rows named and ordered as the live view did.
+        state.podNames = timeline.header.pods
+        state.vethPods = [timeline.header.targets.node: timeline.header.veths]
         state.title = "steertop replay"
         // Recorded with tracing: the stages and flows panels stay on screen throughout.
         state.traced = timeline.traced
