@@ -27,14 +27,15 @@ enum InterfacesPanel {
     /// The first column of a row in every panel that names interfaces (interfaces, stages,
     /// flows): the pod, or the namespace, or "host". Pods of one deployment share a long
     /// prefix, so a name too long is cut from the left: the part that tells them apart
-    /// stays. The namespace follows a pod's name where it fits whole.
+    /// stays. The namespace follows a pod's name where there is room for its start ("host"
+    /// on the node's veth, "cni-…" in the pod), cut short with an ellipsis (Draw.spans).
     static func podSpans(_ iface: InterfaceSample, width: Int, ctx: Context) -> [Span] {
         let p = ctx.p
         guard let pod = pod(iface, ctx.state) else {
             return iface.netns.isEmpty ? [Span("host", p[.label])] : [Span(iface.netns, p[.text])]
         }
         let place = iface.netns.isEmpty ? "host" : iface.netns
-        if Format.width(pod) + 1 + Format.width(place) <= width { return [Span(pod, p[.text]), Span(" " + place, p[.label])] }
+        if Format.width(pod) + 2 < width { return [Span(pod, p[.text]), Span(" " + place, p[.label])] }
         if Format.width(pod) <= width { return [Span(pod, p[.text])] }
         return [Span(String(ctx.g.ellipsis) + String(pod.unicodeScalars.suffix(max(0, width - 1))), p[.text])]
     }
