@@ -113,6 +113,12 @@ final class TmuxPane {
         var argv = ["tmux", "-L", socket, "-f", conf, "new-session", "-d", "-s", session,
                     "-x", String(width), "-y", String(height), "-c", directory]
         for e in environment { argv += ["-e", e] }
+        // A recording started in the pane (`r`, or a random byte that is `r`) goes to the
+        // pane's own directory unless the test names one: never into the repository's
+        // recordings/, where it would outlive the test.
+        if !environment.contains(where: { $0.hasPrefix("STEERTOP_RECORDINGS=") }) {
+            argv += ["-e", "STEERTOP_RECORDINGS=\(config.file("recordings"))"]
+        }
         argv += command
         try Command.check(argv)
     }
