@@ -115,6 +115,15 @@ struct ResolvedTarget {
     var podsNamespace: String? = nil
     var podsNode: String? = nil
 
+    /// The header of a recording of `session`, with the pods known now: replay names and
+    /// orders rows by them as the live view does.
+    func recordingHeader(_ session: SteerKit.Session, interval: Double) -> RecordingHeader {
+        var header = session.header(interval: interval, argv: CommandLine.arguments, version: Steertop.version)
+        header.pods = podNames
+        header.veths = vethPods
+        return header
+    }
+
     /// Where modes are applied: namespaces on this node, and pods through kubectl when a
     /// selector is given.
     func steeringTarget() throws -> SteeringTarget {

@@ -121,9 +121,7 @@ extension Steertop {
             let session = try SteerKit.Session(targets: resolved.watch, steering: resolved.steering,
                                                throughput: try throughput.feed(for: resolved), trace: tracing.enabled)
             if let off = session.traceOff, tracing.enabled { note("steertop: \(off); recording without stages and flows") }
-            var header = session.header(interval: sampling.interval, argv: CommandLine.arguments, version: Steertop.version)
-            header.pods = resolved.podNames
-            header.veths = resolved.vethPods
+            let header = resolved.recordingHeader(session, interval: sampling.interval)
             let writer: any RecordingSink
             let rotating: RotatingRecordingWriter?
             if let policy {

@@ -120,10 +120,7 @@ extension Steertop {
                 try writer.write(.note(Note(t: offset, text: "sweep resumed: \(skip.count) runs already complete")))
                 note("resuming \(path): \(skip.count) of \(plan.steps.count) runs already complete")
             } else {
-                var header = session.header(interval: interval, argv: CommandLine.arguments, version: Steertop.version)
-                header.pods = resolved.podNames
-                header.veths = resolved.vethPods
-                writer = try RecordingWriter(creating: path, header: header)
+                writer = try RecordingWriter(creating: path, header: resolved.recordingHeader(session, interval: interval))
             }
             defer { writer.close() }
 
