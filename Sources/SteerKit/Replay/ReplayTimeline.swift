@@ -396,12 +396,6 @@ public final class ReplayTimeline {
         var changed = false, replaced = false
         var gone: [String] = []
         for part in parts {
-            if case .failure(.noSuchFileOrDirectory) = LibC.stat(part.path) {
-                // Rotated away (--keep, --max-total): its samples leave the timeline.
-                gone.append(part.path)
-                message = message ?? "\(TerminalText.escape(part.path, limit: 200)) was deleted while replayed (rotated away?): its \(part.index.samples.count) samples are no longer shown"
-                continue
-            }
             do {
                 switch try part.indexer.update() {
                 case .none: break
@@ -412,6 +406,10 @@ public final class ReplayTimeline {
                     changed = true
                     replaced = true
                 }
+            } catch .open(path: _, errno: .noSuchFileOrDirectory) {
+                // Rotated away (--keep, --max-total): its samples leave the timeline.
+                gone.append(part.path)
+                message = message ?? "\(TerminalText.escape(part.path, limit: 200)) was deleted while replayed (rotated away?): its \(part.index.samples.count) samples are no longer shown"
             } catch {
                 message = message ?? "\(error)"
             }
