@@ -10,13 +10,16 @@
 #include <bpf/libbpf.h>
 
 #define PROGRAMS 3
+// Entries the drain buffer holds: a whole flow map and room for a bucket more, so that
+// a batched read of a full map does not stop short.
+#define FLOW_BUFFER (CSTEER_TRACE_MAX_FLOWS + 256)
 
 struct csteer_trace {
     struct bpf_object *object;
     struct bpf_link *links[PROGRAMS];
     int link_count;
     int ctl_fd;
-    int stage_fd[2], flow_fd[2], reader_fd[2], lost_fd;
+    int stage_fd, flow_fd, reader_fd, lost_fd;
     int gen;
     int cpus;
     // Batch buffers, sized once: keys and per-CPU values of the largest map.
@@ -57,6 +60,13 @@ static void say(char *why, size_t size, const char *what, int err)
 int csteer_trace_possible_cpus(void)
 {
     return libbpf_num_possible_cpus();
+}
+
+// The bytes of one entry of a per-CPU map as the syscalls pass them: each CPU's value
+// rounded up to 8 bytes.
+static size_t per_cpu_stride(const struct csteer_trace *t, size_t value_size)
+{
+    return ((value_size + 7) & ~(size_t)7) * (size_t)t->cpus;
 }
 
 static int map_fd(struct bpf_object *o, const char *name)
@@ -125,21 +135,20 @@ int csteer_trace_open(const void *bytes, size_t length, struct csteer_trace **ou
         t->links[t->link_count++] = link;
     }
     t->ctl_fd = map_fd(t->object, "ctl");
-    t->stage_fd[0] = map_fd(t->object, "stages0");
-    t->stage_fd[1] = map_fd(t->object, "stages1");
-    t->flow_fd[0] = map_fd(t->object, "flows0");
-    t->flow_fd[1] = map_fd(t->object, "flows1");
-    t->reader_fd[0] = map_fd(t->object, "readers0");
-    t->reader_fd[1] = map_fd(t->object, "readers1");
+    t->stage_fd = map_fd(t->object, "stages");
+    t->flow_fd = map_fd(t->object, "flows");
+    t->reader_fd = map_fd(t->object, "readers");
     t->lost_fd = map_fd(t->object, "lost");
-    size_t key_size = sizeof(struct csteer_flow_key);
-    size_t value_size = sizeof(struct csteer_reader_value) * t->cpus;
-    if (sizeof(struct csteer_flow_value) * t->cpus > value_size)
-        value_size = sizeof(struct csteer_flow_value) * t->cpus;
-    if (sizeof(struct csteer_stage_value) * t->cpus > value_size)
-        value_size = sizeof(struct csteer_stage_value) * t->cpus;
-    t->keys = calloc(CSTEER_TRACE_MAX_FLOWS, key_size);
-    t->values = calloc(CSTEER_TRACE_MAX_FLOWS, value_size);
+    // One buffer of keys and one of per-CPU values, as large as the largest map whole.
+    size_t key_size = sizeof(struct csteer_sock_key);
+    size_t value_size = per_cpu_stride(t, sizeof(struct csteer_reader_slot));
+    if (per_cpu_stride(t, sizeof(struct csteer_flow_slot)) > value_size)
+        value_size = per_cpu_stride(t, sizeof(struct csteer_flow_slot));
+    if (per_cpu_stride(t, sizeof(struct csteer_stage_value)) > value_size)
+        value_size = per_cpu_stride(t, sizeof(struct csteer_stage_value));
+    size_t entries = FLOW_BUFFER > 2 * CSTEER_TRACE_MAX_DEVICES ? FLOW_BUFFER : 2 * CSTEER_TRACE_MAX_DEVICES;
+    t->keys = calloc(entries, key_size);
+    t->values = calloc(entries, value_size);
     if (!t->keys || !t->values) {
         csteer_trace_close(t);
         return -ENOMEM;
@@ -174,52 +183,30 @@ int csteer_trace_flip(struct csteer_trace *t)
     return old;
 }
 
-// Reads and deletes every entry of a hash map: batched (one call per up to `max`
-// entries). Calls `row` for each key and its value (per CPU for per-CPU maps).
-typedef void (*row_fn)(const void *key, const void *value, int cpus, void *ctx);
-
-static int drain_map(struct csteer_trace *t, int fd, size_t key_size, size_t value_size, int percpu,
-                     uint32_t max, row_fn row, void *ctx)
-{
-    size_t stride = percpu ? ((value_size + 7) & ~(size_t)7) * t->cpus : value_size;
-    uint64_t in_batch = 0, out_batch = 0;
-    int first = 1;
-    for (;;) {
-        uint32_t count = max;
-        LIBBPF_OPTS(bpf_map_batch_opts, opts);
-        int err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in_batch, &out_batch,
-                                                  t->keys, t->values, &count, &opts);
-        int e = err ? errno : 0;
-        if (err && e != ENOENT)
-            return -e;
-        for (uint32_t i = 0; i < count; i++)
-            row((const char *)t->keys + i * key_size, (const char *)t->values + i * stride, percpu ? t->cpus : 1, ctx);
-        if (err) // ENOENT: that was the last batch
-            return 0;
-        in_batch = out_batch;
-        first = 0;
-    }
-}
-
 struct drain_ctx {
     struct csteer_stage_row *stages; int stage_capacity; int stage_count;
     struct csteer_flow_row *flows; int flow_capacity; int flow_count;
     struct csteer_reader_row *readers; int reader_capacity; int reader_count;
 };
 
-// The stage array of one generation: read whole (one batched call), its used slots
-// made rows, then zeroed (one batched call) for the generation after next.
-static int drain_stages(struct csteer_trace *t, int fd, struct drain_ctx *ctx)
+// The stage array: generation `gen` owns its slots [gen * MAX_DEVICES, (gen + 1) *
+// MAX_DEVICES). The array is read whole (one batched call; reading from a start key is
+// not something every kernel's array batch honours), that half's used slots made rows,
+// then zeroed (one batched call) for the generation after next.
+static int drain_stages(struct csteer_trace *t, int gen, struct drain_ctx *ctx)
 {
-    size_t stride = ((sizeof(struct csteer_stage_value) + 7) & ~(size_t)7) * t->cpus;
+    size_t stride = per_cpu_stride(t, sizeof(struct csteer_stage_value));
     uint32_t *keys = t->keys;
-    uint32_t count = CSTEER_TRACE_MAX_DEVICES;
+    uint32_t count = 2 * CSTEER_TRACE_MAX_DEVICES;
     uint64_t out_batch = 0;
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
-    int err = bpf_map_lookup_batch(fd, NULL, &out_batch, keys, t->values, &count, &opts);
+    int err = bpf_map_lookup_batch(t->stage_fd, NULL, &out_batch, keys, t->values, &count, &opts);
     if (err && errno != ENOENT)
         return -errno;
+    uint32_t first = (uint32_t)gen * CSTEER_TRACE_MAX_DEVICES, half = 0;
     for (uint32_t i = 0; i < count; i++) {
+        if (keys[i] < first || keys[i] >= first + CSTEER_TRACE_MAX_DEVICES)
+            continue;
         const struct csteer_stage_value *v = (const void *)((const char *)t->values + i * stride);
         for (int cpu = 0; cpu < t->cpus; cpu++) {
             if (v[cpu].packets == 0 || ctx->stage_count == ctx->stage_capacity)
@@ -228,38 +215,80 @@ static int drain_stages(struct csteer_trace *t, int fd, struct drain_ctx *ctx)
             r->netns = v[cpu].netns; r->ifindex = v[cpu].ifindex; r->cpu = cpu; r->pad = 0;
             r->packets = v[cpu].packets; r->bytes = v[cpu].bytes;
         }
+        keys[half++] = keys[i];
     }
-    memset(t->values, 0, stride * count);
-    if (count > 0 && bpf_map_update_batch(fd, keys, t->values, &count, &opts))
+    memset(t->values, 0, stride * half);
+    if (half > 0 && bpf_map_update_batch(t->stage_fd, keys, t->values, &half, &opts))
         return -errno;
     return 0;
 }
 
-static void flow_row(const void *key, const void *value, int cpus, void *c)
+// A per-CPU hash keyed by (socket, generation): the whole map read (batched: one call
+// per up to the buffer's capacity), `row` called for each entry of generation `gen`
+// with its per-CPU slots, then those entries deleted (one batched call). The other
+// generation's entries, being counted into, stay.
+typedef void (*row_fn)(const void *slots, int cpus, void *ctx);
+
+static int drain_hash(struct csteer_trace *t, int fd, int gen, size_t slot_size, row_fn row, void *ctx)
+{
+    size_t stride = per_cpu_stride(t, slot_size);
+    struct csteer_sock_key *keys = t->keys;
+    uint32_t capacity = FLOW_BUFFER, total = 0;
+    uint64_t in_batch = 0, out_batch = 0;
+    int first = 1;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    while (total < capacity) {
+        uint32_t count = capacity - total;
+        int err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys + total,
+                                       (char *)t->values + total * stride, &count, &opts);
+        int e = err ? errno : 0;
+        // ENOSPC: the next bucket holds more entries than the buffer has room for (a map
+        // at its cap): drain what was read; the rest waits for this generation's next turn.
+        if (err && e != ENOENT && e != ENOSPC)
+            return -e;
+        total += count;
+        if (err) // ENOENT: that was the last batch
+            break;
+        in_batch = out_batch;
+        first = 0;
+    }
+    uint32_t drained = 0;
+    for (uint32_t i = 0; i < total; i++) {
+        if (keys[i].gen != (uint32_t)gen)
+            continue;
+        row((const char *)t->values + i * stride, t->cpus, ctx);
+        keys[drained++] = keys[i];
+    }
+    if (drained > 0 && bpf_map_delete_batch(fd, keys, &drained, &opts) && errno != ENOENT)
+        return -errno;
+    return 0;
+}
+
+static void flow_row(const void *slots, int cpus, void *c)
 {
     struct drain_ctx *ctx = c;
-    const struct csteer_flow_value *v = value;
+    const struct csteer_flow_slot *v = slots;
     for (int cpu = 0; cpu < cpus; cpu++) {
-        if (v[cpu].skbs == 0 || ctx->flow_count == ctx->flow_capacity)
+        if (v[cpu].counts.skbs == 0 || ctx->flow_count == ctx->flow_capacity)
             continue;
         struct csteer_flow_row *r = &ctx->flows[ctx->flow_count++];
-        memcpy(&r->key, key, sizeof r->key);
+        r->key = v[cpu].flow;
         r->cpu = cpu; r->pad = 0;
-        r->segments = v[cpu].segments; r->skbs = v[cpu].skbs; r->bytes = v[cpu].bytes;
+        r->segments = v[cpu].counts.segments; r->skbs = v[cpu].counts.skbs; r->bytes = v[cpu].counts.bytes;
     }
 }
 
-static void reader_row(const void *key, const void *value, int cpus, void *c)
+static void reader_row(const void *slots, int cpus, void *c)
 {
     struct drain_ctx *ctx = c;
-    const struct csteer_reader_value *v = value;
+    const struct csteer_reader_slot *v = slots;
     for (int cpu = 0; cpu < cpus; cpu++) {
-        if (v[cpu].reads == 0 || ctx->reader_count == ctx->reader_capacity)
+        if (v[cpu].counts.reads == 0 || ctx->reader_count == ctx->reader_capacity)
             continue;
         struct csteer_reader_row *r = &ctx->readers[ctx->reader_count++];
-        memcpy(&r->key, key, sizeof r->key);
+        r->key = v[cpu].flow;
         r->cpu = cpu; r->pad = 0;
-        memcpy(&r->value, &v[cpu], sizeof r->value);
+        r->value = v[cpu].counts;
     }
 }
 
@@ -272,13 +301,11 @@ int csteer_trace_drain(struct csteer_trace *t, int gen,
     last_message[0] = 0;
     gen = gen ? 1 : 0;
     struct drain_ctx ctx = {stages, stage_capacity, 0, flows, flow_capacity, 0, readers, reader_capacity, 0};
-    int err = drain_stages(t, t->stage_fd[gen], &ctx);
+    int err = drain_stages(t, gen, &ctx);
     if (!err)
-        err = drain_map(t, t->flow_fd[gen], sizeof(struct csteer_flow_key), sizeof(struct csteer_flow_value), 1,
-                        CSTEER_TRACE_MAX_FLOWS, flow_row, &ctx);
+        err = drain_hash(t, t->flow_fd, gen, sizeof(struct csteer_flow_slot), flow_row, &ctx);
     if (!err)
-        err = drain_map(t, t->reader_fd[gen], sizeof(struct csteer_flow_key), sizeof(struct csteer_reader_value), 1,
-                        CSTEER_TRACE_MAX_FLOWS, reader_row, &ctx);
+        err = drain_hash(t, t->reader_fd, gen, sizeof(struct csteer_reader_slot), reader_row, &ctx);
     for (int kind = 0; kind < CSTEER_LOST_KINDS; kind++) {
         lost[kind] = 0;
         if (err)

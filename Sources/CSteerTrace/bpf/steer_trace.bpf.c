@@ -60,6 +60,7 @@ struct sock_common {
     __u16 skc_num;
     unsigned short skc_family;
     struct { struct net *net; } skc_net;
+    struct { __s64 counter; } skc_cookie;
     struct in6_addr skc_v6_daddr;
     struct in6_addr skc_v6_rcv_saddr;
 } __attribute__((preserve_access_index));
@@ -78,7 +79,18 @@ struct skb_shared_info { unsigned short gso_segs; } __attribute__((preserve_acce
 
 char LICENSE[] SEC("license") = "GPL";
 
+// A kernel pointer as a read-only BTF-typed one (kernel 6.2+): the verifier turns the call
+// into a move and the loads through it into fault-safe direct loads, where
+// bpf_probe_read_kernel is a helper call per read.
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 // ---- maps ----
+//
+// Every map is named by a constant at each lookup, never chosen at run time: the
+// verifier then inlines the lookup (an array's is a few instructions, a hash's a direct
+// call). A map chosen between two (one per generation) is looked up through the map's
+// ops table, an indirect call: with retpolines that cost more than the rest of the
+// program. So the generation is part of the index (stages) or of the key (flows).
 
 // ctl[0]: the generation the programs count into (steertop flips it each tick).
 struct {
@@ -88,39 +100,36 @@ struct {
     __type(value, __u32);
 } ctl SEC(".maps");
 
-// Stages count in a per-CPU array of tagged slots, not a hash: the verifier inlines an
-// array lookup (a few instructions, no hashing), and a device's slot is its hash's slot
-// or one of the next CSTEER_STAGE_PROBES; every CPU claims slots in its own copy, so
-// there is nothing to race on. steertop reads the array whole and zeroes it each tick.
-#define STAGE_MAP(name) \
-    struct { \
-        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
-        __uint(max_entries, CSTEER_TRACE_MAX_DEVICES); \
-        __type(key, __u32); \
-        __type(value, struct csteer_stage_value); \
-    } name SEC(".maps")
-STAGE_MAP(stages0);
-STAGE_MAP(stages1);
+// Stages count in a per-CPU array of slots tagged with their device, not a hash: the
+// verifier inlines an array lookup (a few instructions, no hashing), and a device's slot
+// is its hash's slot or one of the next CSTEER_STAGE_PROBES; every CPU claims slots in
+// its own copy, so there is nothing to race on. Generation g owns slots
+// [g * MAX_DEVICES, (g + 1) * MAX_DEVICES); steertop reads its half whole and zeroes it
+// each tick.
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 2 * CSTEER_TRACE_MAX_DEVICES);
+    __type(key, __u32);
+    __type(value, struct csteer_stage_value);
+} stages SEC(".maps");
 
-#define FLOW_MAP(name) \
-    struct { \
-        __uint(type, BPF_MAP_TYPE_PERCPU_HASH); \
-        __uint(max_entries, CSTEER_TRACE_MAX_FLOWS); \
-        __type(key, struct csteer_flow_key); \
-        __type(value, struct csteer_flow_value); \
-    } name SEC(".maps")
-FLOW_MAP(flows0);
-FLOW_MAP(flows1);
+// Flows and readers: per-CPU hashes keyed by (socket, generation); steertop reads the
+// whole map and deletes the drained generation's keys. The two generations share the
+// capacity: the drained one is emptied within milliseconds of the flip, so a tick can
+// count CSTEER_TRACE_MAX_FLOWS flows.
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+    __uint(max_entries, CSTEER_TRACE_MAX_FLOWS);
+    __type(key, struct csteer_sock_key);
+    __type(value, struct csteer_flow_slot);
+} flows SEC(".maps");
 
-#define READER_MAP(name) \
-    struct { \
-        __uint(type, BPF_MAP_TYPE_PERCPU_HASH); \
-        __uint(max_entries, CSTEER_TRACE_MAX_FLOWS); \
-        __type(key, struct csteer_flow_key); \
-        __type(value, struct csteer_reader_value); \
-    } name SEC(".maps")
-READER_MAP(readers0);
-READER_MAP(readers1);
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+    __uint(max_entries, CSTEER_TRACE_MAX_FLOWS);
+    __type(key, struct csteer_sock_key);
+    __type(value, struct csteer_reader_slot);
+} readers SEC(".maps");
 
 // What did not fit, per generation: [gen * CSTEER_LOST_KINDS + kind], per CPU.
 struct {
@@ -157,20 +166,27 @@ int BPF_PROG(stage_receive, struct sk_buff *skb)
     struct net_device *dev = skb->dev;
     if (!dev)
         return 0;
-    __u32 ifindex = dev->ifindex;
-    __u32 netns = dev->nd_net.net->ns.inum;
+    // The device as a number to hash and compare: its address less a map's (the
+    // verifier forbids hashing a pointer, but lets root subtract two and keep the number).
+    __u64 tag = (__u64)((char *)dev - (char *)&ctl);
     __u32 gen = generation();
-    void *map = gen ? (void *)&stages1 : (void *)&stages0;
-    __u32 hash = netns * 2654435761u ^ ifindex * 40503u;
+    __u32 base = gen * CSTEER_TRACE_MAX_DEVICES;
+    // A net_device is a large slab object: its address's low 12 bits are mostly zero.
+    // Fibonacci hashing of the bits above them; the slot takes the product's middle bits.
+    __u32 hash = ((__u32)(tag >> 12) * 2654435761u) >> 16;
+    // Not unrolled: the first probe almost always hits, and a compact program keeps
+    // the receive path's instruction cache for the kernel.
+#pragma clang loop unroll(disable)
     for (__u32 i = 0; i < CSTEER_STAGE_PROBES; i++) {
-        __u32 slot = (hash + i) & (CSTEER_TRACE_MAX_DEVICES - 1);
-        struct csteer_stage_value *v = bpf_map_lookup_elem(map, &slot);
+        __u32 slot = base + ((hash + i) & (CSTEER_TRACE_MAX_DEVICES - 1));
+        struct csteer_stage_value *v = bpf_map_lookup_elem(&stages, &slot);
         if (!v)
             return 0;
         if (v->packets == 0) {
-            v->netns = netns;
-            v->ifindex = ifindex;
-        } else if (v->netns != netns || v->ifindex != ifindex) {
+            v->dev = tag;
+            v->ifindex = dev->ifindex;
+            v->netns = dev->nd_net.net->ns.inum;
+        } else if (v->dev != tag) {
             continue;
         }
         v->packets += 1;
@@ -183,28 +199,38 @@ int BPF_PROG(stage_receive, struct sk_buff *skb)
 
 // ---- flows ----
 
-static __always_inline bool flow_key(struct sock *sk, struct csteer_flow_key *key)
+static __always_inline void flow_key(struct sock *sk, struct csteer_flow_key *key)
 {
     unsigned short family = sk->__sk_common.skc_family;
     key->netns = sk->__sk_common.skc_net.net->ns.inum;
     key->family = family;
     key->lport = sk->__sk_common.skc_num;
     key->rport = __builtin_bswap16(sk->__sk_common.skc_dport);
-    if (family == AF_INET) {
-        __be32 l = sk->__sk_common.skc_rcv_saddr;
-        __be32 r = sk->__sk_common.skc_daddr;
-        __builtin_memcpy(key->laddr, &l, 4);
-        __builtin_memcpy(key->raddr, &r, 4);
-        return true;
-    }
     if (family == AF_INET6) {
         // Direct loads from the BTF-typed socket: no bpf_probe_read_kernel call (iperf3's
         // dual-stack sockets are AF_INET6: every event of theirs comes here).
         __builtin_memcpy(key->laddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
         __builtin_memcpy(key->raddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
-        return true;
+    } else {
+        __be32 l = sk->__sk_common.skc_rcv_saddr;
+        __be32 r = sk->__sk_common.skc_daddr;
+        __builtin_memcpy(key->laddr, &l, 4);
+        __builtin_memcpy(key->raddr, &r, 4);
     }
-    return false;
+}
+
+// The socket's cookie: a load once the socket has one, the helper (which gives it one)
+// the first time.
+static __always_inline __u64 socket_cookie(struct sock *sk)
+{
+    __u64 cookie = sk->__sk_common.skc_cookie.counter;
+    return cookie ? cookie : bpf_get_socket_cookie(sk);
+}
+
+static __always_inline bool tcp_family(struct sock *sk)
+{
+    unsigned short family = sk->__sk_common.skc_family;
+    return family == AF_INET || family == AF_INET6;
 }
 
 // tcp:tcp_probe fires at the top of tcp_rcv_established: the TCP receive processing of an
@@ -216,35 +242,51 @@ static __always_inline bool flow_key(struct sock *sk, struct csteer_flow_key *ke
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(flow_segment, struct sock *sk, struct sk_buff *skb)
 {
-    struct csteer_flow_key key = {};
-    if (!flow_key(sk, &key))
+    if (!tcp_family(sk))
         return 0;
-    unsigned char *head = skb->head;
-    unsigned int end = skb->end;
-    struct skb_shared_info *shinfo = (struct skb_shared_info *)(head + end);
-    __u64 segs = BPF_CORE_READ(shinfo, gso_segs);
+    // The skb's shared info (skb_shinfo: head + end) holds a GRO packet's segment count.
+    struct skb_shared_info *shinfo = bpf_rdonly_cast(skb->head + skb->end,
+                                                     bpf_core_type_id_kernel(struct skb_shared_info));
+    __u64 segs = shinfo->gso_segs;
     if (segs == 0)
         segs = 1;
-    __u32 seq[2] = {};
-    bpf_probe_read_kernel(seq, sizeof(seq), (char *)skb + bpf_core_field_offset(skb->cb));
+    // TCP's control block (struct tcp_skb_cb: seq, end_seq first): direct loads, which
+    // the verifier allows within skb->cb.
+    __u32 *seq = (__u32 *)skb->cb;
     __u64 payload = seq[1] - seq[0];
 
     __u32 gen = generation();
-    void *map = gen ? (void *)&flows1 : (void *)&flows0;
-    struct csteer_flow_value *v = bpf_map_lookup_elem(map, &key);
+    struct csteer_sock_key key = {.cookie = socket_cookie(sk), .gen = gen};
+    struct csteer_flow_slot *v = bpf_map_lookup_elem(&flows, &key);
     if (!v) {
-        struct csteer_flow_value init = {};
-        bpf_map_update_elem(map, &key, &init, BPF_NOEXIST);
-        v = bpf_map_lookup_elem(map, &key);
+        // The flow's first segment this tick: one slot for this CPU, the others zero.
+        struct csteer_flow_slot init = {.counts = {.segments = segs, .skbs = 1, .bytes = payload}};
+        flow_key(sk, &init.flow);
+        if (bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST) == 0)
+            return 0;
+        v = bpf_map_lookup_elem(&flows, &key); // another CPU inserted it first
         if (!v) {
             count_lost(gen, CSTEER_LOST_FLOW_SEGMENTS, segs);
             return 0;
         }
     }
-    v->segments += segs;
-    v->skbs += 1;
-    v->bytes += payload;
+    if (v->counts.skbs == 0)
+        flow_key(sk, &v->flow);
+    v->counts.segments += segs;
+    v->counts.skbs += 1;
+    v->counts.bytes += payload;
     return 0;
+}
+
+// A reader's slot on its CPU's first read of the tick: the flow, the process, the time;
+// the time of every later read is written by the caller (the last CPU is the one with
+// the latest time).
+static __always_inline void reader_start(struct sock *sk, struct csteer_reader_slot *v)
+{
+    flow_key(sk, &v->flow);
+    v->counts.tgid = bpf_get_current_pid_tgid() >> 32;
+    bpf_get_current_comm(v->counts.comm, sizeof(v->counts.comm));
+    v->counts.last_ns = bpf_ktime_get_ns();
 }
 
 // sock:sock_recv_length fires when a read from a socket returns, in the reader's context:
@@ -252,31 +294,27 @@ int BPF_PROG(flow_segment, struct sock *sk, struct sk_buff *skb)
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(flow_read, struct sock *sk, int ret, int flags)
 {
-    if (ret <= 0 || sk->sk_protocol != IPPROTO_TCP)
-        return 0;
-    struct csteer_flow_key key = {};
-    if (!flow_key(sk, &key))
+    if (ret <= 0 || sk->sk_protocol != IPPROTO_TCP || !tcp_family(sk))
         return 0;
     __u32 gen = generation();
-    void *map = gen ? (void *)&readers1 : (void *)&readers0;
-    struct csteer_reader_value *v = bpf_map_lookup_elem(map, &key);
+    struct csteer_sock_key key = {.cookie = socket_cookie(sk), .gen = gen};
+    struct csteer_reader_slot *v = bpf_map_lookup_elem(&readers, &key);
     if (!v) {
-        struct csteer_reader_value init = {};
-        bpf_map_update_elem(map, &key, &init, BPF_NOEXIST);
-        v = bpf_map_lookup_elem(map, &key);
+        // The flow's first read this tick: one slot for this CPU, the others zero.
+        struct csteer_reader_slot init = {.counts = {.reads = 1, .bytes = (__u64)ret}};
+        reader_start(sk, &init);
+        if (bpf_map_update_elem(&readers, &key, &init, BPF_NOEXIST) == 0)
+            return 0;
+        v = bpf_map_lookup_elem(&readers, &key); // another CPU inserted it first
         if (!v) {
             count_lost(gen, CSTEER_LOST_FLOW_READS, 1);
             return 0;
         }
     }
-    // The process once per flow and CPU; the time of every read (the last CPU is the one
-    // with the latest time).
-    if (v->reads == 0) {
-        v->tgid = bpf_get_current_pid_tgid() >> 32;
-        bpf_get_current_comm(v->comm, sizeof(v->comm));
-    }
-    v->last_ns = bpf_ktime_get_ns();
-    v->reads += 1;
-    v->bytes += (__u64)ret;
+    if (v->counts.reads == 0)
+        reader_start(sk, v);
+    v->counts.last_ns = bpf_ktime_get_ns();
+    v->counts.reads += 1;
+    v->counts.bytes += (__u64)ret;
     return 0;
 }

@@ -55,7 +55,7 @@ struct csteer_reader_row {
 /// Reads and deletes generation `gen` of the stage, flow and reader maps (batched), and
 /// its lost-event counters (summed over CPUs into lost[CSTEER_LOST_KINDS]). Rows only
 /// for CPUs with a non-zero count. Returns 0 or a negative errno; counts through the
-/// pointers. A full row buffer drops the rest (their number in *_dropped).
+/// pointers. A full row buffer drops the rest.
 int csteer_trace_drain(struct csteer_trace *t, int gen,
                        struct csteer_stage_row *stages, int stage_capacity, int *stage_count,
                        struct csteer_flow_row *flows, int flow_capacity, int *flow_count,

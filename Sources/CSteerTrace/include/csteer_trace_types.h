@@ -15,8 +15,12 @@
 #define CSTEER_LOST_KINDS 3
 
 /// Packets (skbs) and bytes a device received on one CPU: a slot of the per-CPU stage
-/// array, tagged with the device it counts (netns 0 and packets 0: a free slot).
+/// array, tagged with the device it counts (its net_device's address: one load per
+/// packet, where the namespace's inode is two more, the last often a cache miss), and
+/// the device's namespace inode and index, read once when the slot is claimed (packets
+/// 0: a free slot).
 struct csteer_stage_value {
+    __u64 dev;
     __u32 netns;
     __u32 ifindex;
     __u64 packets;
@@ -54,6 +58,31 @@ struct csteer_reader_value {
     __u32 tgid;
     __u32 pad;
     char comm[16];
+};
+
+/// The flow and reader maps' key: the receiving socket's cookie (unique for the boot, so
+/// a socket freed and its memory reused within a tick is another flow) and the
+/// generation counted into. Eight bytes to hash on every event instead of a 44-byte
+/// 4-tuple to build and hash; the 4-tuple is read from the socket once per flow, CPU
+/// and tick, into the slot.
+struct csteer_sock_key {
+    __u64 cookie;
+    __u32 gen;
+    __u32 pad;
+};
+
+/// A per-CPU slot of the flow map: the flow (filled by the CPU's first segment of the
+/// tick) and its counts.
+struct csteer_flow_slot {
+    struct csteer_flow_key flow;
+    struct csteer_flow_value counts;
+};
+
+/// A per-CPU slot of the reader map: the flow (filled by the CPU's first read of the
+/// tick) and its reads.
+struct csteer_reader_slot {
+    struct csteer_flow_key flow;
+    struct csteer_reader_value counts;
 };
 
 #endif
