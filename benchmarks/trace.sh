@@ -38,11 +38,12 @@ cpu() {  # utime+stime ticks, exec ns
 }
 st=0; sn=0; tt=0; tn=0; traced=0
 run() {  # $1 = on|off
+    # top runs in both arms, so its own cost does not count against tracing.
+    top -d 1 -b > /dev/null &
+    top=$!
     if [ "$1" = on ]; then
         "$bin" trace --interval 1 > "$out/trace.txt" 2>&1 &
         tracer=$!
-        top -d 1 -b > /dev/null &
-        top=$!
         # Wait until the tracer prints its first tick (its programs attached).
         for _ in $(seq 100); do [ -s "$out/trace.txt" ] && break; sleep 0.1; done
         read -r a0 b0 < <(cpu "$tracer" | paste -sd' ')
@@ -55,9 +56,9 @@ run() {  # $1 = on|off
         st=$((st + a1 - a0)); sn=$((sn + b1 - b0)); tt=$((tt + c1 - c0)); tn=$((tn + d1 - d0))
         traced=$((traced + seconds))
         kill -INT "$tracer"; wait "$tracer" || true; tracer=""
-        kill "$top"; wait "$top" 2>/dev/null || true; top=""
         grep -q "devices" "$out/trace.txt" || { echo "steertop trace printed no tick:"; cat "$out/trace.txt"; exit 1; }
     fi
+    kill "$top"; wait "$top" 2>/dev/null || true; top=""
     result=$(total)
 }
 on=(); off=()
