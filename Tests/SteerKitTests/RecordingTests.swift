@@ -92,7 +92,8 @@ func sampleFixture(t: Double = 1.5) -> Sample {
         for key in ["\"stages\"", "\"flows\"", "left_out", "trace_off"] { #expect(!plain.contains(key)) }
         s.stages = [StageRate(netns: "steer-server", device: "vxlan.calico", pps: [27300, 0.5])]
         s.flows = [FlowRate(netns: "steer-server-pod1", local: "10.66.2.11:5201", remote: "10.66.1.11:58000",
-                            segments: [423300, 12.5], bps: 4_700_000_000, readerCPU: 0, reader: "iperf3", locality: 0.9999),
+                            segments: [423300, 12.5], bps: 4_700_000_000, readerCPU: 0, reader: "iperf3", locality: 0.9999,
+                            stream: "pod1/t1/5"),
                    FlowRate(netns: "", local: "[2001:db8:0:0:0:0:0:1]:80", remote: "[2001:db8:0:0:0:0:0:2]:4000",
                             segments: [0, 3], bps: 0)]
         s.stagesLeftOut = 2

@@ -123,6 +123,18 @@ import SteerKit
         #expect(named.allSatisfy { $0.hasPrefix("…") }, "\(named)")
     }
 
+    /// A flow that carries an iperf3 stream starts with the stream's name, as the
+    /// throughput panel shows it; the others keep their endpoints alone.
+    @Test func aStreamsFlowIsNamedByTheStream() {
+        var st = Samples.tracedState(cpus: 2)
+        st.sample?.flows[0].stream = "pod1/t1/5"
+        let lines = Samples.frame(st, 100, 34).lines
+        let flow = st.sample!.flows[0]
+        #expect(lines.contains { $0.contains("pod1/t1/5 " + flow.local + " ← ") }, "\(lines)")
+        let other = st.sample!.flows[1]
+        #expect(lines.contains { $0.contains(" " + other.local + " ← " + other.remote) }, "\(lines)")
+    }
+
     /// Where tracing cannot run: one line says why, everything else as without tracing.
     @Test func whyNotIsOneLine() {
         var off = Samples.state(cpus: 2)

@@ -52,7 +52,9 @@ extension LabTests {
                 #expect(abs(tr - rx) <= 0.03 * rx, "\(d): traced \(Int(tr)) packets, rx_packets \(Int(rx))")
             }
 
-            // Flows: iperf3's streams in the server pods, segments ≈ payload / MSS, locality in [0, 1].
+            // Flows: iperf3's streams in the server pods, segments ≈ payload / MSS, locality in
+            // [0, 1], named by the stream the throughput panel shows.
+            var named: Set<String> = []
             for k in 1...2 {
                 let pod = lab.serverPod(k)
                 var segments = 0.0, bytes = 0.0
@@ -65,6 +67,10 @@ extension LabTests {
                         bytes += f.bps / 8 * dt
                         if let l = f.locality { #expect(l >= 0 && l <= 1) }
                         #expect(f.readerCPU != nil)
+                        if let id = f.stream {
+                            #expect(s.streams.contains { $0.id == id }, "\(id) is not among \(s.streams.map(\.id))")
+                            named.insert(id)
+                        }
                     }
                 }
                 let mtu = Double(try catInNetns(pod.netns, "/sys/class/net/eth0/mtu")) ?? 1500
@@ -72,6 +78,7 @@ extension LabTests {
                 #expect(ratio > 0.5 && ratio < 2, "\(pod.netns): \(Int(segments)) segments for \(Int(bytes)) bytes")
             }
             #expect(samples.contains { $0.meanLocality != nil })
+            #expect(named.count == 2, "each server pod's iperf3 flow carries its stream's name: \(named.sorted())")
 
             // The statistics: one stretch of baseline with a locality.
             let stats = try steertop(["stats", "--warmup", "0", "--format", "csv", path], state: lab.state)

@@ -198,6 +198,7 @@ public enum RecordCodec {
                 out.key(S.Flow.readerCPU); out.intOrNull(f.readerCPU)
                 out.key(S.Flow.reader); out.stringOrNull(f.reader)
                 out.key(S.Flow.locality); out.numberOrNull(f.locality, decimals: D.share)
+                if let stream = f.stream { out.key(S.Flow.stream); out.string(stream) }
                 out.endObject()
             }
             out.endArray()
@@ -516,6 +517,7 @@ public enum RecordCodec {
             else if k == S.Flow.readerCPU { f.readerCPU = try RecordRules.number(&s, .cpuID, nullable: true).map { Int($0) } }
             else if k == S.Flow.reader { f.reader = try s.stringOrNull() }
             else if k == S.Flow.locality { f.locality = try RecordRules.number(&s, .fraction, nullable: true) }
+            else if k == S.Flow.stream { f.stream = try s.stringOrNull() }
             else { try s.skipValue() }
         }
         return f

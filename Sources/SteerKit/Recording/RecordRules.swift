@@ -347,6 +347,7 @@ public enum RecordRules {
         (S.Flow.remote, .string(nullable: false)), (S.Flow.segments, .numbers(.rate)),
         (S.Flow.bps, .number(.rate, nullable: true)), (S.Flow.readerCPU, .number(.cpuID, nullable: true)),
         (S.Flow.reader, .string(nullable: true)), (S.Flow.locality, .number(.fraction, nullable: true)),
+        (S.Flow.stream, .string(nullable: true)),
     ])
     /// The sample's keys.
     static let sample = Table(fields: [

@@ -133,6 +133,7 @@ public enum RecordSchema {
             @inline(__always) public static var readerCPU: StaticString { "reader_cpu" }
             @inline(__always) public static var reader: StaticString { "reader" }
             @inline(__always) public static var locality: StaticString { "locality" }
+            @inline(__always) public static var stream: StaticString { "stream" }
         }
 
         /// One entry of `streams` (`StreamRate`).

@@ -139,11 +139,16 @@ public struct FlowRate: Equatable, Sendable {
     public var reader: String?
     /// The share of the tick's segments processed on the reader's CPU (0 … 1).
     public var locality: Double?
+    /// The iperf3 stream this flow carries, as the throughput panel names it
+    /// ("pod1/t1/7"): the receiver's data, or the sender's side of it (its ACKs). nil
+    /// when no stream's socket matches.
+    public var stream: String?
 
     public init(netns: String, local: String, remote: String, segments: [Double], bps: Double,
-                readerCPU: Int? = nil, reader: String? = nil, locality: Double? = nil) {
+                readerCPU: Int? = nil, reader: String? = nil, locality: Double? = nil, stream: String? = nil) {
         self.netns = netns; self.local = local; self.remote = remote; self.segments = segments
         self.bps = bps; self.readerCPU = readerCPU; self.reader = reader; self.locality = locality
+        self.stream = stream
     }
 
     public var totalSegments: Double { segments.reduce(0, +) }

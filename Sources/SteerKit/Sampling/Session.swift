@@ -67,23 +67,25 @@ public final class Session {
         }
         s.mode = mode.observed
         var ended: [StreamEnd] = []
+        var connections: [String: IperfConnection] = [:]
         if let throughput {
             let update = throughput.poll(now: s.t)
             s.streams = update.streams
             s.totalBps = update.streams.isEmpty ? nil : update.streams.filter { $0.state == nil }.reduce(0) { $0 + $1.bps }
             s.missing += update.problems
             ended = update.ended
+            connections = update.connections
         }
-        addTrace(to: &s)
+        addTrace(to: &s, connections: connections)
         return (s, ended)
     }
 
     /// Reads and clears the tracer's maps into the sample (capped), or says why not.
-    private func addTrace(to s: inout Sample) {
+    private func addTrace(to s: inout Sample, connections: [String: IperfConnection]) {
         guard let tracer else { s.traceOff = traceOff; return }
         do {
             let tick = try tracer.read()
-            let stages = tick.stageRates, flows = tick.flowRates
+            let stages = tick.stageRates, flows = FlowRate.naming(tick.flowRates, by: connections)
             s.stages = Array(stages.prefix(Self.maxStages))
             s.flows = Array(flows.prefix(Self.maxFlows))
             s.stagesLeftOut = stages.count - s.stages.count
@@ -122,8 +124,13 @@ public struct ThroughputUpdate: Sendable {
     public var streams: [StreamRate]
     public var ended: [StreamEnd]
     public var problems: [String]
+    /// The socket of each stream in `streams` whose connection iperf3 printed, by stream
+    /// id: what names a traced flow by its stream (`FlowRate.stream`).
+    public var connections: [String: IperfConnection]
 
-    public init(streams: [StreamRate] = [], ended: [StreamEnd] = [], problems: [String] = []) {
+    public init(streams: [StreamRate] = [], ended: [StreamEnd] = [], problems: [String] = [],
+                connections: [String: IperfConnection] = [:]) {
         self.streams = streams; self.ended = ended; self.problems = problems
+        self.connections = connections
     }
 }

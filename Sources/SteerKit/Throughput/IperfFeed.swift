@@ -8,6 +8,9 @@ public final class IperfFeed: ThroughputFeed {
         let label: String
         var parser = IperfParser()
         var streams: [IperfStreamKey: StreamState] = [:]
+        /// Each stream's socket as iperf3 printed it when it connected (before its first
+        /// interval), so that traced flows can be named by stream.
+        var connections: [IperfStreamKey: IperfConnection] = [:]
         var error: (message: String, since: Double)?
         var unreadable = 0
         init(label: String) { self.label = label }
@@ -127,9 +130,12 @@ public final class IperfFeed: ThroughputFeed {
                     channel.streams[key] = StreamState(bps: figure.bitsPerSecond, firstSeen: now, lastSeen: now)
                 }
                 channel.error = nil
+            case .connected(let key, let connection):
+                channel.connections[key] = connection
             case .summary(let key, .receiver, let figure):
                 let id = "\(channel.label)/\(key)"
                 channel.streams[key] = nil
+                channel.connections[key] = nil
                 if !ended.contains(id) {
                     ended.insert(id)
                     update.ended.append(StreamEnd(t: now, id: id, bps: figure.bitsPerSecond, bytes: figure.bytes, seconds: figure.seconds))
@@ -183,12 +189,14 @@ public final class IperfFeed: ThroughputFeed {
             let quiet = now - s.lastSeen
             if quiet > forgetAfter {
                 channel.streams[key] = nil
+                channel.connections[key] = nil
                 update.problems.append("stream \(id) stopped reporting \(Int(quiet)) s ago; dropped")
                 continue
             }
             var state: String? = quiet > staleAfter ? "stale" : nil
             if let error = channel.error, error.since >= s.firstSeen { state = "error: " + error.message }
             update.streams.append(StreamRate(id: id, bps: s.bps, state: state))
+            if let c = channel.connections[key] { update.connections[id] = c }
         }
         // An error with no stream (could not connect, server busy) is shown as one.
         if let error = channel.error, channel.streams.isEmpty, now - error.since < forgetAfter {

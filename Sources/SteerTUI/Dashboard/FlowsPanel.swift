@@ -8,7 +8,8 @@ import SteerKit
 ///     namespace/pod     receiver ← sender               seg/s cpu0 cpu1 reader local
 ///     steer-server-pod1 10.66.2.11:5201 ← 10.66.1.11:5800  423k 100%   0%   cpu0  1.00
 ///
-/// Flows read by a process come first (the iperf3 streams), then by rate; the rows
+/// A flow that carries an iperf3 stream is named by it first ("pod1/t1/7 10.66.2.11:5201
+/// ← …"). Flows read by a process come first (the iperf3 streams), then by rate; the rows
 /// shown are then put in a stable order (namespace, endpoints), so that a row does not
 /// move when rates change. Flows of namespaces the interfaces panel does not watch are
 /// left out when any are watched.
@@ -93,7 +94,10 @@ enum FlowsPanel {
             let iface = InterfaceSample(name: "", netns: f.netns)
             Draw.spans(InterfacesPanel.podSpans(iface, width: c.pod.w, ctx: ctx), at: (rect.x + c.pod.x, y), maxWidth: c.pod.w,
                        ellipsis: ctx.g.ellipsis, into: &buf)
-            buf.put(Format.truncate(f.local + " " + arrow(ctx) + " " + f.remote, c.flow.w, ellipsis: ctx.g.ellipsis),
+            // A flow that carries an iperf3 stream starts with the stream's name, as the
+            // throughput panel shows it.
+            let endpoints = f.local + " " + arrow(ctx) + " " + f.remote
+            buf.put(Format.truncate(f.stream.map { $0 + " " + endpoints } ?? endpoints, c.flow.w, ellipsis: ctx.g.ellipsis),
                     at: (rect.x + c.flow.x, y), style: p[.text])
             Draw.right(Format.si(f.totalSegments), at: (rect.x + c.seg.x, y), width: c.seg.w, style: p[.net], into: &buf)
             c.shares.row(f.shares, at: rect.x, y: y, highlight: f.readerCPU, ctx: ctx, into: &buf)
