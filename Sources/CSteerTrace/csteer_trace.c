@@ -190,9 +190,8 @@ struct drain_ctx {
 };
 
 // The stage array: generation `gen` owns its slots [gen * MAX_DEVICES, (gen + 1) *
-// MAX_DEVICES). The array is read whole (one batched call; reading from a start key is
-// not something every kernel's array batch honours), that half's used slots made rows,
-// then zeroed (one batched call) for the generation after next.
+// MAX_DEVICES). The array is read whole (one batched call), that half's used slots made
+// rows, then zeroed (one batched call) for the generation after next.
 static int drain_stages(struct csteer_trace *t, int gen, struct drain_ctx *ctx)
 {
     size_t stride = per_cpu_stride(t, sizeof(struct csteer_stage_value));
@@ -203,22 +202,29 @@ static int drain_stages(struct csteer_trace *t, int gen, struct drain_ctx *ctx)
     int err = bpf_map_lookup_batch(t->stage_fd, NULL, &out_batch, keys, t->values, &count, &opts);
     if (err && errno != ENOENT)
         return -errno;
-    uint32_t first = (uint32_t)gen * CSTEER_TRACE_MAX_DEVICES, half = 0;
+    // Only slots some CPU counted in need zeroing (a slot with no packets is free,
+    // whatever its tag): a few dozen of the 1,024, not all.
+    uint32_t first = (uint32_t)gen * CSTEER_TRACE_MAX_DEVICES, used = 0;
     for (uint32_t i = 0; i < count; i++) {
         if (keys[i] < first || keys[i] >= first + CSTEER_TRACE_MAX_DEVICES)
             continue;
         const struct csteer_stage_value *v = (const void *)((const char *)t->values + i * stride);
+        int counted = 0;
         for (int cpu = 0; cpu < t->cpus; cpu++) {
-            if (v[cpu].packets == 0 || ctx->stage_count == ctx->stage_capacity)
+            if (v[cpu].packets == 0)
+                continue;
+            counted = 1;
+            if (ctx->stage_count == ctx->stage_capacity)
                 continue;
             struct csteer_stage_row *r = &ctx->stages[ctx->stage_count++];
             r->netns = v[cpu].netns; r->ifindex = v[cpu].ifindex; r->cpu = cpu; r->pad = 0;
             r->packets = v[cpu].packets; r->bytes = v[cpu].bytes;
         }
-        keys[half++] = keys[i];
+        if (counted)
+            keys[used++] = keys[i];
     }
-    memset(t->values, 0, stride * half);
-    if (half > 0 && bpf_map_update_batch(t->stage_fd, keys, t->values, &half, &opts))
+    memset(t->values, 0, stride * used);
+    if (used > 0 && bpf_map_update_batch(t->stage_fd, keys, t->values, &used, &opts))
         return -errno;
     return 0;
 }
