@@ -6,23 +6,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #define PROGRAMS 3
-// Entries the drain buffer holds: a whole flow map and room for a bucket more, so that
-// a batched read of a full map does not stop short.
-#define FLOW_BUFFER (CSTEER_TRACE_MAX_FLOWS + 256)
+
+// The kernel lays an array map's values 8 bytes apart; the mapped slots are read as C arrays.
+_Static_assert(sizeof(struct csteer_flow_slot) % 8 == 0, "flow slots are 8-byte multiples");
+_Static_assert(sizeof(struct csteer_reader_slot) % 8 == 0, "reader slots are 8-byte multiples");
 
 struct csteer_trace {
     struct bpf_object *object;
     struct bpf_link *links[PROGRAMS];
     int link_count;
     int ctl_fd;
-    int stage_fd, flow_fd, reader_fd, lost_fd;
+    int stage_fd, lost_fd;
     int gen;
     int cpus;
-    // Batch buffers, sized once: keys and per-CPU values of the largest map.
+    // The flow and reader maps, mapped: each CPU's regions of slots, read and cleared in
+    // place (no syscall, no copy of the empty slots' bytes).
+    struct csteer_flow_slot *flows;
+    struct csteer_reader_slot *readers;
+    size_t flows_size, readers_size;
+    // Stage batch buffers, sized once: keys and per-CPU values of the whole stage array.
     void *keys;
     void *values;
 };
@@ -75,12 +83,39 @@ static int map_fd(struct bpf_object *o, const char *name)
     return m ? bpf_map__fd(m) : -1;
 }
 
+// Slots of a flow or reader map: a region of CSTEER_TRACE_MAX_FLOWS per CPU and generation.
+static size_t flow_slots(const struct csteer_trace *t)
+{
+    return (size_t)t->cpus * 2 * CSTEER_TRACE_MAX_FLOWS;
+}
+
+// An array map's bytes as mmap sees them: its values rounded up to 8 bytes, in pages.
+static size_t mapped_size(size_t entries, size_t value_size)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t bytes = entries * ((value_size + 7) & ~(size_t)7);
+    return (bytes + page - 1) / page * page;
+}
+
+static void *map_memory(struct bpf_object *o, const char *name, size_t size)
+{
+    int fd = map_fd(o, name);
+    if (fd < 0)
+        return NULL;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 void csteer_trace_close(struct csteer_trace *t)
 {
     if (!t)
         return;
     for (int i = 0; i < t->link_count; i++)
         bpf_link__destroy(t->links[i]);
+    if (t->flows)
+        munmap(t->flows, t->flows_size);
+    if (t->readers)
+        munmap(t->readers, t->readers_size);
     bpf_object__close(t->object);
     free(t->keys);
     free(t->values);
@@ -112,7 +147,23 @@ int csteer_trace_open(const void *bytes, size_t length, struct csteer_trace **ou
         free(t);
         return err;
     }
-    int err = bpf_object__load(t->object);
+    // The flow and reader maps: a region per possible CPU (the programs index them by
+    // bpf_get_smp_processor_id) and generation.
+    int err = 0;
+    struct bpf_map *flows = bpf_object__find_map_by_name(t->object, "flows");
+    struct bpf_map *readers = bpf_object__find_map_by_name(t->object, "readers");
+    if (!flows || !readers)
+        err = -ENOENT;
+    if (!err)
+        err = bpf_map__set_max_entries(flows, (uint32_t)flow_slots(t));
+    if (!err)
+        err = bpf_map__set_max_entries(readers, (uint32_t)flow_slots(t));
+    if (err) {
+        say(why, why_size, "sizing the flow maps", -err);
+        csteer_trace_close(t);
+        return err;
+    }
+    err = bpf_object__load(t->object);
     if (err) {
         // Which program the verifier or the attach target refused, when libbpf said.
         say(why, why_size, "loading the BPF programs", -err);
@@ -136,19 +187,20 @@ int csteer_trace_open(const void *bytes, size_t length, struct csteer_trace **ou
     }
     t->ctl_fd = map_fd(t->object, "ctl");
     t->stage_fd = map_fd(t->object, "stages");
-    t->flow_fd = map_fd(t->object, "flows");
-    t->reader_fd = map_fd(t->object, "readers");
     t->lost_fd = map_fd(t->object, "lost");
-    // One buffer of keys and one of per-CPU values, as large as the largest map whole.
-    size_t key_size = sizeof(struct csteer_sock_key);
-    size_t value_size = per_cpu_stride(t, sizeof(struct csteer_reader_slot));
-    if (per_cpu_stride(t, sizeof(struct csteer_flow_slot)) > value_size)
-        value_size = per_cpu_stride(t, sizeof(struct csteer_flow_slot));
-    if (per_cpu_stride(t, sizeof(struct csteer_stage_value)) > value_size)
-        value_size = per_cpu_stride(t, sizeof(struct csteer_stage_value));
-    size_t entries = FLOW_BUFFER > 2 * CSTEER_TRACE_MAX_DEVICES ? FLOW_BUFFER : 2 * CSTEER_TRACE_MAX_DEVICES;
-    t->keys = calloc(entries, key_size);
-    t->values = calloc(entries, value_size);
+    t->flows_size = mapped_size(flow_slots(t), sizeof(struct csteer_flow_slot));
+    t->readers_size = mapped_size(flow_slots(t), sizeof(struct csteer_reader_slot));
+    t->flows = map_memory(t->object, "flows", t->flows_size);
+    t->readers = map_memory(t->object, "readers", t->readers_size);
+    if (!t->flows || !t->readers) {
+        err = -errno;
+        say(why, why_size, "mapping the flow maps", -err);
+        csteer_trace_close(t);
+        return err;
+    }
+    // The stage array whole: its keys and per-CPU values.
+    t->keys = calloc(2 * CSTEER_TRACE_MAX_DEVICES, sizeof(uint32_t));
+    t->values = calloc(2 * CSTEER_TRACE_MAX_DEVICES, per_cpu_stride(t, sizeof(struct csteer_stage_value)));
     if (!t->keys || !t->values) {
         csteer_trace_close(t);
         return -ENOMEM;
@@ -229,72 +281,42 @@ static int drain_stages(struct csteer_trace *t, int gen, struct drain_ctx *ctx)
     return 0;
 }
 
-// A per-CPU hash keyed by (socket, generation): the whole map read (batched: one call
-// per up to the buffer's capacity), `row` called for each entry of generation `gen`
-// with its per-CPU slots, then those entries deleted (one batched call). The other
-// generation's entries, being counted into, stay.
-typedef void (*row_fn)(const void *slots, int cpus, void *ctx);
-
-static int drain_hash(struct csteer_trace *t, int fd, int gen, size_t slot_size, row_fn row, void *ctx)
+// The flow and reader maps, in place: each CPU's region of generation `gen`, every slot
+// with a cookie made a row, then cleared for the generation after next. A slot's bytes
+// are read from memory: the drained generation is not counted into.
+static void drain_flows(struct csteer_trace *t, int gen, struct drain_ctx *ctx)
 {
-    size_t stride = per_cpu_stride(t, slot_size);
-    struct csteer_sock_key *keys = t->keys;
-    uint32_t capacity = FLOW_BUFFER, total = 0;
-    uint64_t in_batch = 0, out_batch = 0;
-    int first = 1;
-    LIBBPF_OPTS(bpf_map_batch_opts, opts);
-    while (total < capacity) {
-        uint32_t count = capacity - total;
-        int err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys + total,
-                                       (char *)t->values + total * stride, &count, &opts);
-        int e = err ? errno : 0;
-        // ENOSPC: the next bucket holds more entries than the buffer has room for (a map
-        // at its cap): drain what was read; the rest waits for this generation's next turn.
-        if (err && e != ENOENT && e != ENOSPC)
-            return -e;
-        total += count;
-        if (err) // ENOENT: that was the last batch
-            break;
-        in_batch = out_batch;
-        first = 0;
-    }
-    uint32_t drained = 0;
-    for (uint32_t i = 0; i < total; i++) {
-        if (keys[i].gen != (uint32_t)gen)
-            continue;
-        row((const char *)t->values + i * stride, t->cpus, ctx);
-        keys[drained++] = keys[i];
-    }
-    if (drained > 0 && bpf_map_delete_batch(fd, keys, &drained, &opts) && errno != ENOENT)
-        return -errno;
-    return 0;
-}
-
-static void flow_row(const void *slots, int cpus, void *c)
-{
-    struct drain_ctx *ctx = c;
-    const struct csteer_flow_slot *v = slots;
-    for (int cpu = 0; cpu < cpus; cpu++) {
-        if (v[cpu].counts.skbs == 0 || ctx->flow_count == ctx->flow_capacity)
-            continue;
-        struct csteer_flow_row *r = &ctx->flows[ctx->flow_count++];
-        r->key = v[cpu].flow;
-        r->cpu = cpu; r->pad = 0;
-        r->segments = v[cpu].counts.segments; r->skbs = v[cpu].counts.skbs; r->bytes = v[cpu].counts.bytes;
+    for (int cpu = 0; cpu < t->cpus; cpu++) {
+        struct csteer_flow_slot *v = t->flows + (size_t)(cpu * 2 + gen) * CSTEER_TRACE_MAX_FLOWS;
+        for (int i = 0; i < CSTEER_TRACE_MAX_FLOWS; i++) {
+            if (v[i].cookie == 0)
+                continue;
+            if (v[i].counts.skbs > 0 && ctx->flow_count < ctx->flow_capacity) {
+                struct csteer_flow_row *r = &ctx->flows[ctx->flow_count++];
+                r->key = v[i].flow;
+                r->cpu = cpu; r->pad = 0;
+                r->segments = v[i].counts.segments; r->skbs = v[i].counts.skbs; r->bytes = v[i].counts.bytes;
+            }
+            memset(&v[i], 0, sizeof v[i]);
+        }
     }
 }
 
-static void reader_row(const void *slots, int cpus, void *c)
+static void drain_readers(struct csteer_trace *t, int gen, struct drain_ctx *ctx)
 {
-    struct drain_ctx *ctx = c;
-    const struct csteer_reader_slot *v = slots;
-    for (int cpu = 0; cpu < cpus; cpu++) {
-        if (v[cpu].counts.reads == 0 || ctx->reader_count == ctx->reader_capacity)
-            continue;
-        struct csteer_reader_row *r = &ctx->readers[ctx->reader_count++];
-        r->key = v[cpu].flow;
-        r->cpu = cpu; r->pad = 0;
-        r->value = v[cpu].counts;
+    for (int cpu = 0; cpu < t->cpus; cpu++) {
+        struct csteer_reader_slot *v = t->readers + (size_t)(cpu * 2 + gen) * CSTEER_TRACE_MAX_FLOWS;
+        for (int i = 0; i < CSTEER_TRACE_MAX_FLOWS; i++) {
+            if (v[i].cookie == 0)
+                continue;
+            if (v[i].counts.reads > 0 && ctx->reader_count < ctx->reader_capacity) {
+                struct csteer_reader_row *r = &ctx->readers[ctx->reader_count++];
+                r->key = v[i].flow;
+                r->cpu = cpu; r->pad = 0;
+                r->value = v[i].counts;
+            }
+            memset(&v[i], 0, sizeof v[i]);
+        }
     }
 }
 
@@ -308,10 +330,8 @@ int csteer_trace_drain(struct csteer_trace *t, int gen,
     gen = gen ? 1 : 0;
     struct drain_ctx ctx = {stages, stage_capacity, 0, flows, flow_capacity, 0, readers, reader_capacity, 0};
     int err = drain_stages(t, gen, &ctx);
-    if (!err)
-        err = drain_hash(t, t->flow_fd, gen, sizeof(struct csteer_flow_slot), flow_row, &ctx);
-    if (!err)
-        err = drain_hash(t, t->reader_fd, gen, sizeof(struct csteer_reader_slot), reader_row, &ctx);
+    drain_flows(t, gen, &ctx);
+    drain_readers(t, gen, &ctx);
     for (int kind = 0; kind < CSTEER_LOST_KINDS; kind++) {
         lost[kind] = 0;
         if (err)

@@ -2,9 +2,9 @@
 //
 // It counts in per-CPU maps, in the kernel; steertop reads and clears them once per tick.
 // The maps come in two generations (0 and 1): the programs count into the generation that
-// ctl[0] names, steertop flips ctl[0] and then drains the other one with one batched
-// lookup-and-delete per map, so a tick's counts are read whole and nothing counted during
-// the read is lost.
+// ctl[0] names, steertop flips ctl[0] and then drains the other one (stages with one
+// batched read, flows and readers straight from memory: those maps are mmapped), so a
+// tick's counts are read whole and nothing counted during the read is lost.
 //
 // No vmlinux.h: the few kernel structures read here are declared with only the fields
 // used, marked preserve_access_index, and libbpf relocates every field access against
@@ -31,8 +31,7 @@ enum bpf_map_type_local {
     BPF_MAP_TYPE_PERCPU_HASH = 5,
     BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 };
-#define BPF_ANY 0
-#define BPF_NOEXIST 1
+#define BPF_F_MMAPABLE (1U << 10)
 
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -113,21 +112,25 @@ struct {
     __type(value, struct csteer_stage_value);
 } stages SEC(".maps");
 
-// Flows and readers: per-CPU hashes keyed by (socket, generation); steertop reads the
-// whole map and deletes the drained generation's keys. The two generations share the
-// capacity: the drained one is emptied within milliseconds of the flip, so a tick can
-// count CSTEER_TRACE_MAX_FLOWS flows.
+// Flows and readers: arrays of slots tagged with their socket's cookie, like stages, and
+// not hashes: a hash lookup (hashing the key, walking its bucket) cost half of each flow
+// program. Each CPU has a region of CSTEER_TRACE_MAX_FLOWS slots per generation, at
+// (cpu * 2 + gen) * CSTEER_TRACE_MAX_FLOWS, and writes only there; the loader sizes the
+// maps for the possible CPUs. Plain arrays, not per-CPU ones, so that steertop can map
+// them and read the drained regions' slots in place.
 struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-    __uint(max_entries, CSTEER_TRACE_MAX_FLOWS);
-    __type(key, struct csteer_sock_key);
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 2 * CSTEER_TRACE_MAX_FLOWS);
+    __type(key, __u32);
     __type(value, struct csteer_flow_slot);
 } flows SEC(".maps");
 
 struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-    __uint(max_entries, CSTEER_TRACE_MAX_FLOWS);
-    __type(key, struct csteer_sock_key);
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 2 * CSTEER_TRACE_MAX_FLOWS);
+    __type(key, __u32);
     __type(value, struct csteer_reader_slot);
 } readers SEC(".maps");
 
@@ -227,6 +230,18 @@ static __always_inline __u64 socket_cookie(struct sock *sk)
     return cookie ? cookie : bpf_get_socket_cookie(sk);
 }
 
+// The first slot of this CPU's region of the flow or reader map for generation `gen`, and
+// where a socket's cookie hashes in it (Fibonacci hashing; cookies are sequential).
+static __always_inline __u32 flow_region(__u32 gen)
+{
+    return (bpf_get_smp_processor_id() * 2 + gen) * CSTEER_TRACE_MAX_FLOWS;
+}
+
+static __always_inline __u32 cookie_hash(__u64 cookie)
+{
+    return (__u32)((cookie * 0x9E3779B97F4A7C15ull) >> 40);
+}
+
 static __always_inline bool tcp_family(struct sock *sk)
 {
     unsigned short family = sk->__sk_common.skc_family;
@@ -256,37 +271,28 @@ int BPF_PROG(flow_segment, struct sock *sk, struct sk_buff *skb)
     __u64 payload = seq[1] - seq[0];
 
     __u32 gen = generation();
-    struct csteer_sock_key key = {.cookie = socket_cookie(sk), .gen = gen};
-    struct csteer_flow_slot *v = bpf_map_lookup_elem(&flows, &key);
-    if (!v) {
-        // The flow's first segment this tick: one slot for this CPU, the others zero.
-        struct csteer_flow_slot init = {.counts = {.segments = segs, .skbs = 1, .bytes = payload}};
-        flow_key(sk, &init.flow);
-        if (bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST) == 0)
+    __u64 cookie = socket_cookie(sk);
+    __u32 base = flow_region(gen), hash = cookie_hash(cookie);
+#pragma clang loop unroll(disable)
+    for (__u32 i = 0; i < CSTEER_FLOW_PROBES; i++) {
+        __u32 slot = base + ((hash + i) & (CSTEER_TRACE_MAX_FLOWS - 1));
+        struct csteer_flow_slot *v = bpf_map_lookup_elem(&flows, &slot);
+        if (!v)
             return 0;
-        v = bpf_map_lookup_elem(&flows, &key); // another CPU inserted it first
-        if (!v) {
-            count_lost(gen, CSTEER_LOST_FLOW_SEGMENTS, segs);
-            return 0;
+        if (v->cookie == 0) {
+            // The flow's first segment on this CPU this tick: the slot is its.
+            v->cookie = cookie;
+            flow_key(sk, &v->flow);
+        } else if (v->cookie != cookie) {
+            continue;
         }
+        v->counts.segments += segs;
+        v->counts.skbs += 1;
+        v->counts.bytes += payload;
+        return 0;
     }
-    if (v->counts.skbs == 0)
-        flow_key(sk, &v->flow);
-    v->counts.segments += segs;
-    v->counts.skbs += 1;
-    v->counts.bytes += payload;
+    count_lost(gen, CSTEER_LOST_FLOW_SEGMENTS, segs);
     return 0;
-}
-
-// A reader's slot on its CPU's first read of the tick: the flow, the process, the time;
-// the time of every later read is written by the caller (the last CPU is the one with
-// the latest time).
-static __always_inline void reader_start(struct sock *sk, struct csteer_reader_slot *v)
-{
-    flow_key(sk, &v->flow);
-    v->counts.tgid = bpf_get_current_pid_tgid() >> 32;
-    bpf_get_current_comm(v->counts.comm, sizeof(v->counts.comm));
-    v->counts.last_ns = bpf_ktime_get_ns();
 }
 
 // sock:sock_recv_length fires when a read from a socket returns, in the reader's context:
@@ -297,24 +303,34 @@ int BPF_PROG(flow_read, struct sock *sk, int ret, int flags)
     if (ret <= 0 || sk->sk_protocol != IPPROTO_TCP || !tcp_family(sk))
         return 0;
     __u32 gen = generation();
-    struct csteer_sock_key key = {.cookie = socket_cookie(sk), .gen = gen};
-    struct csteer_reader_slot *v = bpf_map_lookup_elem(&readers, &key);
-    if (!v) {
-        // The flow's first read this tick: one slot for this CPU, the others zero.
-        struct csteer_reader_slot init = {.counts = {.reads = 1, .bytes = (__u64)ret}};
-        reader_start(sk, &init);
-        if (bpf_map_update_elem(&readers, &key, &init, BPF_NOEXIST) == 0)
+    __u64 cookie = socket_cookie(sk);
+    __u32 base = flow_region(gen), hash = cookie_hash(cookie);
+#pragma clang loop unroll(disable)
+    for (__u32 i = 0; i < CSTEER_FLOW_PROBES; i++) {
+        __u32 slot = base + ((hash + i) & (CSTEER_TRACE_MAX_FLOWS - 1));
+        struct csteer_reader_slot *v = bpf_map_lookup_elem(&readers, &slot);
+        if (!v)
             return 0;
-        v = bpf_map_lookup_elem(&readers, &key); // another CPU inserted it first
-        if (!v) {
-            count_lost(gen, CSTEER_LOST_FLOW_READS, 1);
-            return 0;
+        if (v->cookie == 0) {
+            // The flow's first read on this CPU this tick: the flow and the process.
+            v->cookie = cookie;
+            flow_key(sk, &v->flow);
+            v->counts.tgid = bpf_get_current_pid_tgid() >> 32;
+            bpf_get_current_comm(v->counts.comm, sizeof(v->counts.comm));
+        } else if (v->cookie != cookie) {
+            continue;
         }
+        // The clock is read once a jiffy (bpf_jiffies64 is a load): the last read's time
+        // is the first one's of the last jiffy this CPU read in.
+        __u64 j = bpf_jiffies64();
+        if (v->counts.last_jiffies != j || v->counts.reads == 0) {
+            v->counts.last_jiffies = j;
+            v->counts.last_ns = bpf_ktime_get_ns();
+        }
+        v->counts.reads += 1;
+        v->counts.bytes += (__u64)ret;
+        return 0;
     }
-    if (v->counts.reads == 0)
-        reader_start(sk, v);
-    v->counts.last_ns = bpf_ktime_get_ns();
-    v->counts.reads += 1;
-    v->counts.bytes += (__u64)ret;
+    count_lost(gen, CSTEER_LOST_FLOW_READS, 1);
     return 0;
 }

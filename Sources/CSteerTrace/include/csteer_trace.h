@@ -52,8 +52,8 @@ struct csteer_reader_row {
     struct csteer_reader_value value;
 };
 
-/// Reads and deletes generation `gen` of the stage, flow and reader maps (batched), and
-/// its lost-event counters (summed over CPUs into lost[CSTEER_LOST_KINDS]). Rows only
+/// Reads and clears generation `gen` of the stage map (batched), the flow and reader maps
+/// (in place, mapped), and its lost-event counters (summed over CPUs into lost[CSTEER_LOST_KINDS]). Rows only
 /// for CPUs with a non-zero count. Returns 0 or a negative errno; counts through the
 /// pointers. A full row buffer drops the rest.
 int csteer_trace_drain(struct csteer_trace *t, int gen,

@@ -4,9 +4,10 @@
 #ifndef CSTEER_TRACE_TYPES_H
 #define CSTEER_TRACE_TYPES_H
 
-/// Map capacities: devices (netns, ifindex) and TCP flows counted per tick.
+/// Map capacities per tick: devices (netns, ifindex) in all, and TCP flows per CPU (the
+/// flow and reader slots of each CPU and generation; a power of two).
 #define CSTEER_TRACE_MAX_DEVICES 1024
-#define CSTEER_TRACE_MAX_FLOWS 4096
+#define CSTEER_TRACE_MAX_FLOWS 2048
 
 /// Kinds of events that found their map full.
 #define CSTEER_LOST_STAGE_PACKETS 0
@@ -49,10 +50,14 @@ struct csteer_flow_value {
     __u64 bytes;
 };
 
-/// A flow's reads on one CPU (per-CPU, so no atomics): when the last one returned
-/// (bpf_ktime_get_ns), how many, how many bytes, and the process that first read there.
+/// A flow's reads on one CPU (its CPU's slot, so no atomics): when the last one returned
+/// (bpf_ktime_get_ns, taken at the first read of each jiffy: a clock read costs more than
+/// the rest of the program, and the order of two CPUs' reads a jiffy apart is all it is
+/// used for), the jiffy of that, how many, how many bytes, and the process that first
+/// read there.
 struct csteer_reader_value {
     __u64 last_ns;
+    __u64 last_jiffies;
     __u64 reads;
     __u64 bytes;
     __u32 tgid;
@@ -60,27 +65,22 @@ struct csteer_reader_value {
     char comm[16];
 };
 
-/// The flow and reader maps' key: the receiving socket's cookie (unique for the boot, so
-/// a socket freed and its memory reused within a tick is another flow) and the
-/// generation counted into. Eight bytes to hash on every event instead of a 44-byte
-/// 4-tuple to build and hash; the 4-tuple is read from the socket once per flow, CPU
-/// and tick, into the slot.
-struct csteer_sock_key {
-    __u64 cookie;
-    __u32 gen;
-    __u32 pad;
-};
+/// Slots a flow may take after its hash slot (in its CPU's region) when that one counts
+/// another flow.
+#define CSTEER_FLOW_PROBES 8
 
-/// A per-CPU slot of the flow map: the flow (filled by the CPU's first segment of the
-/// tick) and its counts.
+/// A slot of the flow map: the receiving socket's cookie (unique for the boot, so a socket
+/// freed and its memory reused within a tick is another flow; 0: a free slot), the flow
+/// (read from the socket when the slot is claimed) and its counts on the slot's CPU.
 struct csteer_flow_slot {
+    __u64 cookie;
     struct csteer_flow_key flow;
     struct csteer_flow_value counts;
 };
 
-/// A per-CPU slot of the reader map: the flow (filled by the CPU's first read of the
-/// tick) and its reads.
+/// A slot of the reader map: the socket's cookie, the flow and its reads on the slot's CPU.
 struct csteer_reader_slot {
+    __u64 cookie;
     struct csteer_flow_key flow;
     struct csteer_reader_value counts;
 };

@@ -10,13 +10,14 @@ import SystemPackage
 /// device's receive, on the CPU that processes it), tcp:tcp_probe (TCP's receive of an
 /// established flow's segment) and sock:sock_recv_length (a reader's read returning) —
 /// counting per CPU in the kernel. `read()` flips the programs to the other generation of
-/// maps and drains the one they counted into: one batched syscall per map per tick.
+/// maps and drains the one they counted into: one batched syscall for the stages, the flow
+/// maps read in place (mapped).
 ///
 /// One Tracer per machine at a time (a lock file says who holds it). `stop()` (or deinit)
 /// detaches every program; the kernel also detaches them when the process dies, since
 /// nothing is pinned.
 public final class Tracer {
-    /// Map capacities (the kernel side's caps, per tick).
+    /// Map capacities (the kernel side's caps, per tick): devices in all, flows per CPU.
     public static let maxDevices = Int(CSTEER_TRACE_MAX_DEVICES)
     public static let maxFlows = Int(CSTEER_TRACE_MAX_FLOWS)
     /// The lock that says a tracer is running.
@@ -187,7 +188,7 @@ public final class Tracer {
 
         var warnings = names.takeWarnings()
         if lost.0 > 0 { warnings.append("\(lost.0) packets of devices beyond the cap of \(Self.maxDevices) were not counted") }
-        if lost.1 > 0 { warnings.append("\(lost.1) segments of flows beyond the cap of \(Self.maxFlows) were not counted") }
+        if lost.1 > 0 { warnings.append("\(lost.1) segments of flows beyond the cap of \(Self.maxFlows) per CPU were not counted") }
         return TraceTick(seconds: seconds, cpus: cpus, stages: stages, flows: flows,
                          lostStagePackets: lost.0, lostFlowSegments: lost.1, lostReads: lost.2, warnings: warnings)
     }
