@@ -70,6 +70,15 @@ int csteer_spawnattr_detached(posix_spawnattr_t *attr, int setsid) {
     return rc;
 }
 
+int csteer_spawn_close_others(posix_spawn_file_actions_t *actions) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, 3);
+#else
+    (void)actions;
+    return ENOSYS;
+#endif
+}
+
 int csteer_pidfd_open(pid_t pid) {
 #ifdef SYS_pidfd_open
     return (int)syscall(SYS_pidfd_open, pid, 0);

@@ -284,7 +284,7 @@ public enum LibC {
     }
 
     /// Spawns `argv` (an argument array: never a shell) with stdin, stdout and stderr
-    /// taken from the given descriptors (-1 = /dev/null). `newSession` puts the child in a
+    /// taken from the given descriptors (-1 = /dev/null) and no other descriptor. `newSession` puts the child in a
     /// session of its own, so that a terminal's SIGHUP or ^C does not reach it.
     public static func spawn(
         _ argv: [String], stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
@@ -300,6 +300,9 @@ public enum LibC {
                 posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
             }
         }
+        // Nothing else is inherited: the child gets stdin, stdout and stderr only.
+        let rcClose = csteer_spawn_close_others(&actions)
+        if rcClose != 0 { return .failure(Errno(rawValue: rcClose)) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
