@@ -1,10 +1,12 @@
 // steertop's kernel side: one set of BTF tracepoint programs for a whole session.
 //
 // It counts in per-CPU maps, in the kernel; steertop reads and clears them once per tick.
-// The maps come in two generations (0 and 1): the programs count into the generation that
-// ctl[0] names, steertop flips ctl[0] and then drains the other one (stages with one
-// batched read, flows and readers straight from memory: those maps are mmapped), so a
-// tick's counts are read whole and nothing counted during the read is lost.
+// Every count lives in a region of an array that only one CPU writes: per-CPU counting
+// without atomics. The regions come in two generations (0 and 1): the programs count into
+// the generation that `generation_now` names; steertop flips it and then drains the other
+// one. The arrays (and the variable) are mmapped: steertop reads and clears the drained
+// regions in place, with no syscall, so a tick's counts are read whole and nothing counted
+// during the read is lost.
 //
 // No vmlinux.h: the few kernel structures read here are declared with only the fields
 // used, marked preserve_access_index, and libbpf relocates every field access against
@@ -26,10 +28,7 @@ typedef _Bool bool;
 #define false 0
 
 enum bpf_map_type_local {
-    BPF_MAP_TYPE_HASH = 1,
     BPF_MAP_TYPE_ARRAY = 2,
-    BPF_MAP_TYPE_PERCPU_HASH = 5,
-    BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 };
 #define BPF_F_MMAPABLE (1U << 10)
 
@@ -91,33 +90,28 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 // ops table, an indirect call: with retpolines that cost more than the rest of the
 // program. So the generation is part of the index (stages) or of the key (flows).
 
-// ctl[0]: the generation the programs count into (steertop flips it each tick).
+// The generation the programs count into: a global (in the object's .bss, which libbpf
+// maps into steertop), read with one load; steertop flips it each tick.
+volatile __u32 generation_now;
+
+// Stages count in slots tagged with their device, not a hash: the verifier inlines an
+// array lookup (a few instructions, no hashing), and a device's slot is its hash's slot
+// or one of the next CSTEER_STAGE_PROBES. Each CPU has a region of
+// CSTEER_TRACE_MAX_DEVICES slots per generation, at (cpu * 2 + gen) * MAX_DEVICES, and
+// claims slots only there, so there is nothing to race on; the loader sizes the array for
+// the possible CPUs. A plain array, not a per-CPU one (whose lookup loads the CPU's copy's
+// address first), so that steertop can map it.
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, __u32);
-} ctl SEC(".maps");
-
-// Stages count in a per-CPU array of slots tagged with their device, not a hash: the
-// verifier inlines an array lookup (a few instructions, no hashing), and a device's slot
-// is its hash's slot or one of the next CSTEER_STAGE_PROBES; every CPU claims slots in
-// its own copy, so there is nothing to race on. Generation g owns slots
-// [g * MAX_DEVICES, (g + 1) * MAX_DEVICES); steertop reads its half whole and zeroes it
-// each tick.
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
     __uint(max_entries, 2 * CSTEER_TRACE_MAX_DEVICES);
     __type(key, __u32);
     __type(value, struct csteer_stage_value);
 } stages SEC(".maps");
 
-// Flows and readers: arrays of slots tagged with their socket's cookie, like stages, and
-// not hashes: a hash lookup (hashing the key, walking its bucket) cost half of each flow
-// program. Each CPU has a region of CSTEER_TRACE_MAX_FLOWS slots per generation, at
-// (cpu * 2 + gen) * CSTEER_TRACE_MAX_FLOWS, and writes only there; the loader sizes the
-// maps for the possible CPUs. Plain arrays, not per-CPU ones, so that steertop can map
-// them and read the drained regions' slots in place.
+// Flows and readers: slots tagged with their socket's cookie, in regions as the stages',
+// of CSTEER_TRACE_MAX_FLOWS slots each; not hashes: a hash lookup (hashing the key,
+// walking its bucket) cost half of each flow program.
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(map_flags, BPF_F_MMAPABLE);
@@ -134,24 +128,29 @@ struct {
     __type(value, struct csteer_reader_slot);
 } readers SEC(".maps");
 
-// What did not fit, per generation: [gen * CSTEER_LOST_KINDS + kind], per CPU.
+// What did not fit: CSTEER_LOST_KINDS counters per region, at (cpu * 2 + gen) * KINDS.
 struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
     __uint(max_entries, 2 * CSTEER_LOST_KINDS);
     __type(key, __u32);
     __type(value, __u64);
 } lost SEC(".maps");
 
+// This CPU's region of generation `gen` in an array of `size` slots per region.
+static __always_inline __u32 region(__u32 gen, __u32 size)
+{
+    return (bpf_get_smp_processor_id() * 2 + gen) * size;
+}
+
 static __always_inline __u32 generation(void)
 {
-    __u32 zero = 0;
-    __u32 *g = bpf_map_lookup_elem(&ctl, &zero);
-    return g && *g ? 1 : 0;
+    return generation_now & 1;
 }
 
 static __always_inline void count_lost(__u32 gen, __u32 kind, __u64 n)
 {
-    __u32 i = gen * CSTEER_LOST_KINDS + kind;
+    __u32 i = region(gen, CSTEER_LOST_KINDS) + kind;
     __u64 *v = bpf_map_lookup_elem(&lost, &i);
     if (v)
         *v += n;
@@ -171,9 +170,9 @@ int BPF_PROG(stage_receive, struct sk_buff *skb)
         return 0;
     // The device as a number to hash and compare: its address less a map's (the
     // verifier forbids hashing a pointer, but lets root subtract two and keep the number).
-    __u64 tag = (__u64)((char *)dev - (char *)&ctl);
+    __u64 tag = (__u64)((char *)dev - (char *)&stages);
     __u32 gen = generation();
-    __u32 base = gen * CSTEER_TRACE_MAX_DEVICES;
+    __u32 base = region(gen, CSTEER_TRACE_MAX_DEVICES);
     // A net_device is a large slab object: its address's low 12 bits are mostly zero.
     // Fibonacci hashing of the bits above them; the slot takes the product's middle bits.
     __u32 hash = ((__u32)(tag >> 12) * 2654435761u) >> 16;
@@ -230,13 +229,7 @@ static __always_inline __u64 socket_cookie(struct sock *sk)
     return cookie ? cookie : bpf_get_socket_cookie(sk);
 }
 
-// The first slot of this CPU's region of the flow or reader map for generation `gen`, and
-// where a socket's cookie hashes in it (Fibonacci hashing; cookies are sequential).
-static __always_inline __u32 flow_region(__u32 gen)
-{
-    return (bpf_get_smp_processor_id() * 2 + gen) * CSTEER_TRACE_MAX_FLOWS;
-}
-
+// Where a socket's cookie hashes in a region (Fibonacci hashing; cookies are sequential).
 static __always_inline __u32 cookie_hash(__u64 cookie)
 {
     return (__u32)((cookie * 0x9E3779B97F4A7C15ull) >> 40);
@@ -272,7 +265,7 @@ int BPF_PROG(flow_segment, struct sock *sk, struct sk_buff *skb)
 
     __u32 gen = generation();
     __u64 cookie = socket_cookie(sk);
-    __u32 base = flow_region(gen), hash = cookie_hash(cookie);
+    __u32 base = region(gen, CSTEER_TRACE_MAX_FLOWS), hash = cookie_hash(cookie);
 #pragma clang loop unroll(disable)
     for (__u32 i = 0; i < CSTEER_FLOW_PROBES; i++) {
         __u32 slot = base + ((hash + i) & (CSTEER_TRACE_MAX_FLOWS - 1));
@@ -304,7 +297,7 @@ int BPF_PROG(flow_read, struct sock *sk, int ret, int flags)
         return 0;
     __u32 gen = generation();
     __u64 cookie = socket_cookie(sk);
-    __u32 base = flow_region(gen), hash = cookie_hash(cookie);
+    __u32 base = region(gen, CSTEER_TRACE_MAX_FLOWS), hash = cookie_hash(cookie);
 #pragma clang loop unroll(disable)
     for (__u32 i = 0; i < CSTEER_FLOW_PROBES; i++) {
         __u32 slot = base + ((hash + i) & (CSTEER_TRACE_MAX_FLOWS - 1));

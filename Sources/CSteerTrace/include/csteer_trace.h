@@ -29,7 +29,7 @@ int csteer_trace_possible_cpus(void);
 int csteer_trace_program_ids(struct csteer_trace *t, uint32_t *ids, int capacity);
 
 /// Makes the programs count into the other generation; returns the one they counted
-/// into until now (the one to drain).
+/// into until now (the one to drain). A store to mapped memory: no syscall, cannot fail.
 int csteer_trace_flip(struct csteer_trace *t);
 
 /// A device's packets on one CPU.
@@ -52,14 +52,14 @@ struct csteer_reader_row {
     struct csteer_reader_value value;
 };
 
-/// Reads and clears generation `gen` of the stage map (batched), the flow and reader maps
-/// (in place, mapped), and its lost-event counters (summed over CPUs into lost[CSTEER_LOST_KINDS]). Rows only
-/// for CPUs with a non-zero count. Returns 0 or a negative errno; counts through the
-/// pointers. A full row buffer drops the rest.
-int csteer_trace_drain(struct csteer_trace *t, int gen,
-                       struct csteer_stage_row *stages, int stage_capacity, int *stage_count,
-                       struct csteer_flow_row *flows, int flow_capacity, int *flow_count,
-                       struct csteer_reader_row *readers, int reader_capacity, int *reader_count,
-                       uint64_t lost[CSTEER_LOST_KINDS], char *why, size_t why_size);
+/// Reads and clears generation `gen` of the stage, flow and reader arrays and its
+/// lost-event counters (summed over CPUs into lost[CSTEER_LOST_KINDS]), in place (the
+/// arrays are mapped): rows only for claimed slots, through the pointers. A full row
+/// buffer drops the rest. Memory reads and writes only: it cannot fail.
+void csteer_trace_drain(struct csteer_trace *t, int gen,
+                        struct csteer_stage_row *stages, int stage_capacity, int *stage_count,
+                        struct csteer_flow_row *flows, int flow_capacity, int *flow_count,
+                        struct csteer_reader_row *readers, int reader_capacity, int *reader_count,
+                        uint64_t lost[CSTEER_LOST_KINDS]);
 
 #endif

@@ -4,8 +4,8 @@
 #ifndef CSTEER_TRACE_TYPES_H
 #define CSTEER_TRACE_TYPES_H
 
-/// Map capacities per tick: devices (netns, ifindex) in all, and TCP flows per CPU (the
-/// flow and reader slots of each CPU and generation; a power of two).
+/// Capacities per CPU and tick (the slots of each CPU's region of a generation; powers of
+/// two): devices (netns, ifindex) and TCP flows.
 #define CSTEER_TRACE_MAX_DEVICES 1024
 #define CSTEER_TRACE_MAX_FLOWS 2048
 
@@ -15,8 +15,8 @@
 #define CSTEER_LOST_FLOW_READS 2
 #define CSTEER_LOST_KINDS 3
 
-/// Packets (skbs) and bytes a device received on one CPU: a slot of the per-CPU stage
-/// array, tagged with the device it counts (its net_device's address: one load per
+/// Packets (skbs) and bytes a device received on one CPU: a slot of the CPU's region of
+/// the stage array, tagged with the device it counts (its net_device's address: one load per
 /// packet, where the namespace's inode is two more, the last often a cache miss), and
 /// the device's namespace inode and index, read once when the slot is claimed (packets
 /// 0: a free slot).

@@ -10,14 +10,14 @@ import SystemPackage
 /// device's receive, on the CPU that processes it), tcp:tcp_probe (TCP's receive of an
 /// established flow's segment) and sock:sock_recv_length (a reader's read returning) —
 /// counting per CPU in the kernel. `read()` flips the programs to the other generation of
-/// maps and drains the one they counted into: one batched syscall for the stages, the flow
-/// maps read in place (mapped).
+/// the counting arrays and drains the one they counted into, in place: the arrays are
+/// mapped into steertop, so a tick makes no syscall.
 ///
 /// One Tracer per machine at a time (a lock file says who holds it). `stop()` (or deinit)
 /// detaches every program; the kernel also detaches them when the process dies, since
 /// nothing is pinned.
 public final class Tracer {
-    /// Map capacities (the kernel side's caps, per tick): devices in all, flows per CPU.
+    /// The kernel side's caps, per CPU and tick: devices and flows.
     public static let maxDevices = Int(CSTEER_TRACE_MAX_DEVICES)
     public static let maxFlows = Int(CSTEER_TRACE_MAX_FLOWS)
     /// The lock that says a tracer is running.
@@ -104,20 +104,15 @@ public final class Tracer {
         let now = LibC.monotonic()
         let seconds = now - lastRead
         lastRead = now
-        guard gen >= 0 else {
-            throw SteerError.tracing("cannot switch the BPF maps: \(Errno(rawValue: -gen).description)")
-        }
         var stageCount: Int32 = 0, flowCount: Int32 = 0, readerCount: Int32 = 0
         var lost: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var why = [CChar](repeating: 0, count: 256)
-        let rc = withUnsafeMutableBytes(of: &lost) { l in
+        withUnsafeMutableBytes(of: &lost) { l in
             csteer_trace_drain(handle, gen,
                                stageRows.baseAddress, Int32(stageRows.count), &stageCount,
                                flowRows.baseAddress, Int32(flowRows.count), &flowCount,
                                readerRows.baseAddress, Int32(readerRows.count), &readerCount,
-                               l.baseAddress!.assumingMemoryBound(to: UInt64.self), &why, why.count)
+                               l.baseAddress!.assumingMemoryBound(to: UInt64.self))
         }
-        if rc != 0 { throw SteerError.tracing(Self.text(why)) }
         tick += 1
         names.beginTick()
 
@@ -187,7 +182,7 @@ public final class Tracer {
         readers = readers.filter { tick - $0.value.tick <= Self.readerMemory }
 
         var warnings = names.takeWarnings()
-        if lost.0 > 0 { warnings.append("\(lost.0) packets of devices beyond the cap of \(Self.maxDevices) were not counted") }
+        if lost.0 > 0 { warnings.append("\(lost.0) packets of devices beyond the cap of \(Self.maxDevices) per CPU were not counted") }
         if lost.1 > 0 { warnings.append("\(lost.1) segments of flows beyond the cap of \(Self.maxFlows) per CPU were not counted") }
         return TraceTick(seconds: seconds, cpus: cpus, stages: stages, flows: flows,
                          lostStagePackets: lost.0, lostFlowSegments: lost.1, lostReads: lost.2, warnings: warnings)
