@@ -49,6 +49,50 @@ import SteerKit
         #expect(Set(u.ended.map(\.id)) == ["server/t1/5", "server-2/t1/5"], "\(u.ended.map(\.id))")
     }
 
+    /// A log joined while a test runs (steertop started after the benchmark): the
+    /// streams' sockets, printed before, are found in the log's tail, so their flows are
+    /// named; a finished test's are not, nor a running stream's that has ended.
+    @Test func aTestRunningWhenTheLogIsJoinedHasItsConnections() throws {
+        let dir = TemporaryDirectory()
+        func test(_ n: Int, from port: Int, streams: [Int], ended: Bool) -> String {
+            var log = "-----------------------------------------------------------\n"
+                + "Server listening on 5201 (test #\(n))\n"
+                + "-----------------------------------------------------------\n"
+                + "Accepted connection from 192.0.2.2, port \(port)\n"
+            for id in streams { log += "[  \(id)] local 192.0.2.1 port 5201 connected to 192.0.2.2 port \(port + id)\n" }
+            log += "[ ID] Interval           Transfer     Bitrate\n"
+            for id in streams { log += "[  \(id)]   0.00-1.00   sec   100 MBytes   839 Mbits/sec\n" }
+            if ended {
+                for id in streams { log += "[  \(id)]   0.00-10.00  sec  1.00 GBytes   859 Mbits/sec                  receiver\n" }
+            }
+            return log
+        }
+        // Test 1 ended; test 2 runs (stream 7's receiver summary is in, 5's is not).
+        dir.write("server.log", test(1, from: 40000, streams: [5], ended: true)
+            + test(2, from: 50000, streams: [5, 7], ended: false)
+            + "[  7]   0.00-1.00   sec   100 MBytes   839 Mbits/sec                  receiver\n")
+        let feed = IperfFeed()
+        feed.follow(file: dir.file("server.log"))
+        #expect(feed.poll(now: 0).streams.isEmpty)
+        let fd = try LibC.open(dir.file("server.log"), O_WRONLY | O_APPEND).get()
+        _ = LibC.writeAll(fd, Array("[  5]   1.00-2.00   sec   100 MBytes   839 Mbits/sec\n".utf8))
+        LibC.close(fd)
+        let u = feed.poll(now: 1)
+        #expect(u.streams.map(\.id) == ["server/t1/5"])
+        #expect(u.connections == ["server/t1/5": IperfConnection(localHost: "192.0.2.1", localPort: 5201,
+                                                                  remoteHost: "192.0.2.2", remotePort: 50005)])
+
+        // A log whose last test ended: nothing is carried over.
+        dir.write("idle.log", test(1, from: 40000, streams: [5], ended: true) + "Server listening on 5201 (test #2)\n")
+        let idle = IperfFeed()
+        idle.follow(file: dir.file("idle.log"))
+        _ = idle.poll(now: 0)
+        let fd2 = try LibC.open(dir.file("idle.log"), O_WRONLY | O_APPEND).get()
+        _ = LibC.writeAll(fd2, Array("[  5]   0.00-1.00   sec   100 MBytes   839 Mbits/sec\n".utf8))
+        LibC.close(fd2)
+        #expect(idle.poll(now: 1).connections.isEmpty)
+    }
+
     @Test func aMissingProgramIsAStateNotACrash() {
         let p = FollowedProcess(["steertop-no-such-kubectl", "logs", "-f"])
         var buf: [UInt8] = []

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Per-stream throughput from iperf3 output, tick by tick: the `streams`, `total_bps` and
 /// `stream_end` of the recording format. Sources are followed from their end (like
 /// `tail -F -n0`): what they print from now on counts. A stream that stops reporting is
@@ -50,8 +54,50 @@ public final class IperfFeed: ThroughputFeed {
 
     /// Follows a file (a log iperf3 writes with --logfile or a shell redirect).
     public func follow(file path: String, label: String? = nil, fromEnd: Bool = true) {
-        let name = uniqueLabel(label ?? Self.label(forPath: path))
-        inputs.append(Input(source: FollowedFile(path: path, fromEnd: fromEnd), channel: Channel(label: name)))
+        let channel = Channel(label: uniqueLabel(label ?? Self.label(forPath: path)))
+        let source = FollowedFile(path: path, fromEnd: fromEnd)
+        // A test already running when the log is joined printed its streams' sockets
+        // before: look for them, so that its flows are named too.
+        if fromEnd { channel.connections = Self.runningConnections(path) }
+        inputs.append(Input(source: source, channel: channel))
+    }
+
+    /// The sockets of the streams of the test still running at the end of a log: the
+    /// "local … connected to …" lines of its last test within the last `tail` bytes (a
+    /// bounded read), less streams whose receiver summary came. Keyed as the channel's
+    /// parser numbers that test: joining at the end, it counts it as test 1.
+    static func runningConnections(_ path: String, tail: Int = 256 << 10) -> [IperfStreamKey: IperfConnection] {
+        guard case .success(let fd) = LibC.open(path, O_RDONLY | O_NONBLOCK) else { return [:] }
+        defer { LibC.close(fd) }
+        guard case .success(let st) = LibC.fstat(fd), st.isRegular, st.size > 0 else { return [:] }
+        let start = max(0, Int(st.size) - tail)
+        var bytes = [UInt8](repeating: 0, count: Int(st.size) - start)
+        let n = bytes.withUnsafeMutableBytes { b in (try? LibC.pread(fd, b, offset: start).get()) ?? 0 }
+        bytes.removeSubrange(n...)
+        // From a line's start: a tail that cut a line skips its rest.
+        if start > 0, let newline = bytes.firstIndex(of: 0x0a) { bytes.removeSubrange(...newline) }
+        var parser = IperfParser()
+        var events: [IperfEvent] = []
+        bytes.withUnsafeBytes { parser.feed($0, into: &events) }
+        var test = 0
+        var running: [Int: IperfConnection] = [:]
+        for event in events {
+            switch event {
+            case .testStarted(let t):
+                test = t
+                running = [:]
+            case .connected(let key, let connection):
+                if key.test != test { test = key.test; running = [:] }
+                running[key.id] = connection
+            case .summary(let key, .receiver, _):
+                running[key.id] = nil
+            case .done, .listening:
+                running = [:]
+            default:
+                break
+            }
+        }
+        return Dictionary(uniqueKeysWithValues: running.map { (IperfStreamKey(test: 1, id: $0.key), $0.value) })
     }
 
     /// Two logs named alike (a/server.log, b/server.log) must not share stream ids: the
