@@ -82,6 +82,18 @@ import SteerKit
         #expect(u.connections == ["server/t1/5": IperfConnection(localHost: "192.0.2.1", localPort: 5201,
                                                                   remoteHost: "192.0.2.2", remotePort: 50005)])
 
+        // A long test: its connection lines are more than the first 256 KiB back.
+        let interval = "[  5]   1.00-2.00   sec   100 MBytes   839 Mbits/sec\n"
+        dir.write("long.log", test(1, from: 60000, streams: [5], ended: false)
+            + String(repeating: interval, count: (300 << 10) / interval.utf8.count))
+        let long = IperfFeed()
+        long.follow(file: dir.file("long.log"))
+        _ = long.poll(now: 0)
+        let fd3 = try LibC.open(dir.file("long.log"), O_WRONLY | O_APPEND).get()
+        _ = LibC.writeAll(fd3, Array(interval.utf8))
+        LibC.close(fd3)
+        #expect(long.poll(now: 1).connections["long/t1/5"]?.remotePort == 60005)
+
         // A log whose last test ended: nothing is carried over.
         dir.write("idle.log", test(1, from: 40000, streams: [5], ended: true) + "Server listening on 5201 (test #2)\n")
         let idle = IperfFeed()

@@ -63,22 +63,34 @@ public final class IperfFeed: ThroughputFeed {
     }
 
     /// The sockets of the streams of the test still running at the end of a log: the
-    /// "local … connected to …" lines of its last test within the last `tail` bytes (a
-    /// bounded read), less streams whose receiver summary came. Keyed as the channel's
-    /// parser numbers that test: joining at the end, it counts it as test 1.
-    static func runningConnections(_ path: String, tail: Int = 256 << 10) -> [IperfStreamKey: IperfConnection] {
+    /// "local … connected to …" lines of its last test, less streams whose receiver
+    /// summary came. Keyed as the channel's parser numbers that test: joining at the end,
+    /// it counts it as test 1. Bounded reads: the last 256 KiB, then 4 and 16 MiB while
+    /// the tail holds only intervals (a long test's start is further back).
+    static func runningConnections(_ path: String, tails: [Int] = [256 << 10, 4 << 20, 16 << 20]) -> [IperfStreamKey: IperfConnection] {
         guard case .success(let fd) = LibC.open(path, O_RDONLY | O_NONBLOCK) else { return [:] }
         defer { LibC.close(fd) }
         guard case .success(let st) = LibC.fstat(fd), st.isRegular, st.size > 0 else { return [:] }
-        let start = max(0, Int(st.size) - tail)
-        var bytes = [UInt8](repeating: 0, count: Int(st.size) - start)
-        let n = bytes.withUnsafeMutableBytes { b in (try? LibC.pread(fd, b, offset: start).get()) ?? 0 }
-        bytes.removeSubrange(n...)
-        // From a line's start: a tail that cut a line skips its rest.
-        if start > 0, let newline = bytes.firstIndex(of: 0x0a) { bytes.removeSubrange(...newline) }
-        var parser = IperfParser()
         var events: [IperfEvent] = []
-        bytes.withUnsafeBytes { parser.feed($0, into: &events) }
+        for tail in tails {
+            let start = max(0, Int(st.size) - tail)
+            var bytes = [UInt8](repeating: 0, count: Int(st.size) - start)
+            let n = bytes.withUnsafeMutableBytes { b in (try? LibC.pread(fd, b, offset: start).get()) ?? 0 }
+            bytes.removeSubrange(n...)
+            // From a line's start: a tail that cut a line skips its rest.
+            if start > 0, let newline = bytes.firstIndex(of: 0x0a) { bytes.removeSubrange(...newline) }
+            var parser = IperfParser()
+            events.removeAll()
+            bytes.withUnsafeBytes { parser.feed($0, into: &events) }
+            // (Not .testStarted: the parser starts a test itself at a first interval.)
+            let bounded = events.contains { e in
+                switch e {
+                case .connected, .done, .listening: return true
+                default: return false
+                }
+            }
+            if bounded || start == 0 { break }
+        }
         var test = 0
         var running: [Int: IperfConnection] = [:]
         for event in events {
