@@ -250,14 +250,16 @@ struct drain_ctx {
 };
 
 // Each array's regions of generation `gen`, one per CPU, in place: every claimed slot
-// made a row, then cleared for the generation after next. The drained generation is not
-// counted into.
+// (a device or cookie tag) made a row, then cleared for the generation after next. The
+// drained generation is not counted into, except by a program that loaded the old
+// generation before the flip and was interrupted (a softirq, a stolen vCPU): what it adds
+// to a cleared slot is not a claim, and the slot's next claim assigns its counts.
 static void drain_stages(struct csteer_trace *t, int gen, struct drain_ctx *ctx)
 {
     for (int cpu = 0; cpu < t->cpus; cpu++) {
         struct csteer_stage_value *v = region(t, STAGES, cpu, gen);
         for (int i = 0; i < CSTEER_TRACE_MAX_DEVICES; i++) {
-            if (v[i].packets == 0)
+            if (v[i].dev == 0)
                 continue;
             if (ctx->stage_count < ctx->stage_capacity) {
                 struct csteer_stage_row *r = &ctx->stages[ctx->stage_count++];

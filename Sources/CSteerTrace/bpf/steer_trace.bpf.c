@@ -184,13 +184,19 @@ int BPF_PROG(stage_receive, struct sk_buff *skb)
         struct csteer_stage_value *v = bpf_map_lookup_elem(&stages, &slot);
         if (!v)
             return 0;
-        if (v->packets == 0) {
+        if (v->dev == 0) {
+            // A free slot: claimed with its first counts assigned, not added (a program
+            // that loaded the old generation before a flip may still add to a slot the
+            // drain has just cleared; its count must not pass to the next claim).
             v->dev = tag;
             v->ifindex = dev->ifindex;
             v->netns = dev->nd_net.net->ns.inum;
-        } else if (v->dev != tag) {
-            continue;
+            v->packets = 1;
+            v->bytes = skb->len;
+            return 0;
         }
+        if (v->dev != tag)
+            continue;
         v->packets += 1;
         v->bytes += skb->len;
         return 0;
@@ -273,12 +279,17 @@ int BPF_PROG(flow_segment, struct sock *sk, struct sk_buff *skb)
         if (!v)
             return 0;
         if (v->cookie == 0) {
-            // The flow's first segment on this CPU this tick: the slot is its.
+            // The flow's first segment on this CPU this tick: the slot is its, its counts
+            // assigned (as a stage's).
             v->cookie = cookie;
             flow_key(sk, &v->flow);
-        } else if (v->cookie != cookie) {
-            continue;
+            v->counts.segments = segs;
+            v->counts.skbs = 1;
+            v->counts.bytes = payload;
+            return 0;
         }
+        if (v->cookie != cookie)
+            continue;
         v->counts.segments += segs;
         v->counts.skbs += 1;
         v->counts.bytes += payload;
@@ -305,18 +316,24 @@ int BPF_PROG(flow_read, struct sock *sk, int ret, int flags)
         if (!v)
             return 0;
         if (v->cookie == 0) {
-            // The flow's first read on this CPU this tick: the flow and the process.
+            // The flow's first read on this CPU this tick: the flow, the process, the
+            // time, its counts assigned (as a stage's).
             v->cookie = cookie;
             flow_key(sk, &v->flow);
             v->counts.tgid = bpf_get_current_pid_tgid() >> 32;
             bpf_get_current_comm(v->counts.comm, sizeof(v->counts.comm));
-        } else if (v->cookie != cookie) {
-            continue;
+            v->counts.last_jiffies = bpf_jiffies64();
+            v->counts.last_ns = bpf_ktime_get_ns();
+            v->counts.reads = 1;
+            v->counts.bytes = (__u64)ret;
+            return 0;
         }
+        if (v->cookie != cookie)
+            continue;
         // The clock is read once a jiffy (bpf_jiffies64 is a load): the last read's time
         // is the first one's of the last jiffy this CPU read in.
         __u64 j = bpf_jiffies64();
-        if (v->counts.last_jiffies != j || v->counts.reads == 0) {
+        if (v->counts.last_jiffies != j) {
             v->counts.last_jiffies = j;
             v->counts.last_ns = bpf_ktime_get_ns();
         }

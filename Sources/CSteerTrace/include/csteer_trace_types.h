@@ -18,8 +18,8 @@
 /// Packets (skbs) and bytes a device received on one CPU: a slot of the CPU's region of
 /// the stage array, tagged with the device it counts (its net_device's address: one load per
 /// packet, where the namespace's inode is two more, the last often a cache miss), and
-/// the device's namespace inode and index, read once when the slot is claimed (packets
-/// 0: a free slot).
+/// the device's namespace inode and index, read once when the slot is claimed (dev 0: a
+/// free slot).
 struct csteer_stage_value {
     __u64 dev;
     __u32 netns;
