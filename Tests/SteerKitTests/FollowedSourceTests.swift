@@ -94,6 +94,27 @@ import SteerKit
         LibC.close(fd3)
         #expect(long.poll(now: 1).connections["long/t1/5"]?.remotePort == 60005)
 
+        // The first tail (256 KiB) starts exactly at a connection line: that line counts.
+        let l5 = "[  5] local 192.0.2.1 port 5201 connected to 192.0.2.2 port 61005\n"
+        let l7 = "[  7] local 192.0.2.1 port 5201 connected to 192.0.2.2 port 61007\n"
+        let head = "Accepted connection from 192.0.2.2, port 61000\n"
+        var rest = "[ ID] Interval           Transfer     Bitrate\n"
+        let room = (256 << 10) - l5.utf8.count - l7.utf8.count - rest.utf8.count
+        rest += String(repeating: interval, count: room / interval.utf8.count - 1)
+        let last = room - (room / interval.utf8.count - 1) * interval.utf8.count
+        rest += String(interval.dropLast()) + String(repeating: " ", count: last - interval.utf8.count) + "\n"
+        #expect((l5 + l7 + rest).utf8.count == 256 << 10)
+        dir.write("edge.log", String(repeating: interval, count: 10) + head + l5 + l7 + rest)
+        let edge = IperfFeed()
+        edge.follow(file: dir.file("edge.log"))
+        _ = edge.poll(now: 0)
+        let fd4 = try LibC.open(dir.file("edge.log"), O_WRONLY | O_APPEND).get()
+        _ = LibC.writeAll(fd4, Array((interval + "[  7]" + interval.dropFirst(5)).utf8))
+        LibC.close(fd4)
+        let e = edge.poll(now: 1)
+        #expect(e.connections["edge/t1/5"]?.remotePort == 61005, "\(e.connections)")
+        #expect(e.connections["edge/t1/7"]?.remotePort == 61007)
+
         // A log whose last test ended: nothing is carried over.
         dir.write("idle.log", test(1, from: 40000, streams: [5], ended: true) + "Server listening on 5201 (test #2)\n")
         let idle = IperfFeed()

@@ -33,7 +33,8 @@ int csteer_spawnattr_detached(posix_spawnattr_t *attr, int setsid);
 /// Closes every descriptor from 3 up in the child, after the file actions before it
 /// (posix_spawn_file_actions_addclosefrom_np, glibc 2.34+): a child never inherits the
 /// caller's other descriptors, close-on-exec or not (a lock a caller's shell holds, say,
-/// kept by a daemonized iperf3 for as long as the lab runs). ENOSYS without it.
+/// kept by a daemonized iperf3 for as long as the lab runs). Without it (another libc),
+/// nothing: descriptors opened close-on-exec, as steertop's are, still do not pass.
 int csteer_spawn_close_others(posix_spawn_file_actions_t *actions);
 
 /// pidfd_open(2): -1 with errno set where unsupported.

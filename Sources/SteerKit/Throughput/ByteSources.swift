@@ -23,7 +23,9 @@ public final class FollowedFile: ByteSource {
     private var fd: Int32 = -1
     private var inode: UInt64 = 0
     private var device: UInt64 = 0
-    private var offset = 0
+    /// Where the next read starts: the file's end at the start for a file followed from
+    /// its end.
+    public private(set) var offset = 0
     public var restarted = false
     private var chunk = [UInt8](repeating: 0, count: 65536)
     /// Bytes read per call at most, so that a huge backlog is spread over ticks.

@@ -58,26 +58,28 @@ public final class IperfFeed: ThroughputFeed {
         let source = FollowedFile(path: path, fromEnd: fromEnd)
         // A test already running when the log is joined printed its streams' sockets
         // before: look for them, so that its flows are named too.
-        if fromEnd { channel.connections = Self.runningConnections(path) }
+        if fromEnd { channel.connections = Self.runningConnections(path, end: source.offset) }
         inputs.append(Input(source: source, channel: channel))
     }
 
     /// The sockets of the streams of the test still running at the end of a log: the
     /// "local … connected to …" lines of its last test, less streams whose receiver
     /// summary came. Keyed as the channel's parser numbers that test: joining at the end,
-    /// it counts it as test 1. Bounded reads: the last 256 KiB, then 4 and 16 MiB while
-    /// the tail holds only intervals (a long test's start is further back).
-    static func runningConnections(_ path: String, tails: [Int] = [256 << 10, 4 << 20, 16 << 20]) -> [IperfStreamKey: IperfConnection] {
-        guard case .success(let fd) = LibC.open(path, O_RDONLY | O_NONBLOCK) else { return [:] }
+    /// it counts it as test 1. `end` is where the follower starts (what it reads is not
+    /// read here too). Bounded reads: the last 256 KiB, then 4 and 16 MiB while the tail
+    /// holds only intervals (a long test's start is further back).
+    static func runningConnections(_ path: String, end: Int, tails: [Int] = [256 << 10, 4 << 20, 16 << 20]) -> [IperfStreamKey: IperfConnection] {
+        guard end > 0, case .success(let fd) = LibC.open(path, O_RDONLY | O_NONBLOCK) else { return [:] }
         defer { LibC.close(fd) }
-        guard case .success(let st) = LibC.fstat(fd), st.isRegular, st.size > 0 else { return [:] }
+        guard case .success(let st) = LibC.fstat(fd), st.isRegular, Int(st.size) >= end else { return [:] }
         var events: [IperfEvent] = []
         for tail in tails {
-            let start = max(0, Int(st.size) - tail)
-            var bytes = [UInt8](repeating: 0, count: Int(st.size) - start)
+            // One byte before the tail too: whether the tail starts a line.
+            let start = max(0, end - tail - 1)
+            var bytes = [UInt8](repeating: 0, count: end - start)
             let n = bytes.withUnsafeMutableBytes { b in (try? LibC.pread(fd, b, offset: start).get()) ?? 0 }
             bytes.removeSubrange(n...)
-            // From a line's start: a tail that cut a line skips its rest.
+            // From a line's start: the rest of a cut line (or the newline before the tail) goes.
             if start > 0, let newline = bytes.firstIndex(of: 0x0a) { bytes.removeSubrange(...newline) }
             var parser = IperfParser()
             events.removeAll()
