@@ -17,6 +17,10 @@
 _Static_assert(sizeof(struct csteer_stage_value) % 8 == 0, "stage slots are 8-byte multiples");
 _Static_assert(sizeof(struct csteer_flow_slot) % 8 == 0, "flow slots are 8-byte multiples");
 _Static_assert(sizeof(struct csteer_reader_slot) % 8 == 0, "reader slots are 8-byte multiples");
+// Every slot starts with its tag (0: free), which the programs and the drain find there.
+_Static_assert(offsetof(struct csteer_stage_value, dev) == 0, "a stage slot starts with its tag");
+_Static_assert(offsetof(struct csteer_flow_slot, cookie) == 0, "a flow slot starts with its tag");
+_Static_assert(offsetof(struct csteer_reader_slot, cookie) == 0, "a reader slot starts with its tag");
 
 // The counting arrays: each has a region of `region` values per possible CPU and
 // generation, at (cpu * 2 + gen) * region (bpf/steer_trace.bpf.c), and is mapped here.
@@ -249,60 +253,54 @@ struct drain_ctx {
     struct csteer_reader_row *readers; int reader_capacity; int reader_count;
 };
 
-// Each array's regions of generation `gen`, one per CPU, in place: every claimed slot
-// (a device or cookie tag) made a row, then cleared for the generation after next. The
-// drained generation is not counted into, except by a program that loaded the old
+// The rows a claimed slot of each array makes (a full row buffer drops the rest).
+static void stage_row(const void *slot, int cpu, struct drain_ctx *ctx)
+{
+    const struct csteer_stage_value *v = slot;
+    if (ctx->stage_count == ctx->stage_capacity)
+        return;
+    struct csteer_stage_row *r = &ctx->stages[ctx->stage_count++];
+    r->netns = v->netns; r->ifindex = v->ifindex; r->cpu = cpu; r->pad = 0;
+    r->packets = v->packets; r->bytes = v->bytes;
+}
+
+static void flow_row(const void *slot, int cpu, struct drain_ctx *ctx)
+{
+    const struct csteer_flow_slot *v = slot;
+    if (v->counts.skbs == 0 || ctx->flow_count == ctx->flow_capacity)
+        return;
+    struct csteer_flow_row *r = &ctx->flows[ctx->flow_count++];
+    r->key = v->flow;
+    r->cpu = cpu; r->pad = 0;
+    r->segments = v->counts.segments; r->skbs = v->counts.skbs; r->bytes = v->counts.bytes;
+}
+
+static void reader_row(const void *slot, int cpu, struct drain_ctx *ctx)
+{
+    const struct csteer_reader_slot *v = slot;
+    if (v->counts.reads == 0 || ctx->reader_count == ctx->reader_capacity)
+        return;
+    struct csteer_reader_row *r = &ctx->readers[ctx->reader_count++];
+    r->key = v->flow;
+    r->cpu = cpu; r->pad = 0;
+    r->value = v->counts;
+}
+
+// An array's regions of generation `gen`, one per CPU, in place: every claimed slot (its
+// tag, the first 8 bytes, not 0) made a row, then cleared for the generation after next.
+// The drained generation is not counted into, except by a program that loaded the old
 // generation before the flip and was interrupted (a softirq, a stolen vCPU): what it adds
 // to a cleared slot is not a claim, and the slot's next claim assigns its counts.
-static void drain_stages(struct csteer_trace *t, int gen, struct drain_ctx *ctx)
+static void drain_slots(struct csteer_trace *t, int a, int gen, struct drain_ctx *ctx,
+                        void (*row)(const void *slot, int cpu, struct drain_ctx *ctx))
 {
     for (int cpu = 0; cpu < t->cpus; cpu++) {
-        struct csteer_stage_value *v = region(t, STAGES, cpu, gen);
-        for (int i = 0; i < CSTEER_TRACE_MAX_DEVICES; i++) {
-            if (v[i].dev == 0)
+        char *slot = region(t, a, cpu, gen);
+        for (size_t i = 0; i < arrays[a].region; i++, slot += arrays[a].value_size) {
+            if (*(const uint64_t *)slot == 0)
                 continue;
-            if (ctx->stage_count < ctx->stage_capacity) {
-                struct csteer_stage_row *r = &ctx->stages[ctx->stage_count++];
-                r->netns = v[i].netns; r->ifindex = v[i].ifindex; r->cpu = cpu; r->pad = 0;
-                r->packets = v[i].packets; r->bytes = v[i].bytes;
-            }
-            memset(&v[i], 0, sizeof v[i]);
-        }
-    }
-}
-
-static void drain_flows(struct csteer_trace *t, int gen, struct drain_ctx *ctx)
-{
-    for (int cpu = 0; cpu < t->cpus; cpu++) {
-        struct csteer_flow_slot *v = region(t, FLOWS, cpu, gen);
-        for (int i = 0; i < CSTEER_TRACE_MAX_FLOWS; i++) {
-            if (v[i].cookie == 0)
-                continue;
-            if (v[i].counts.skbs > 0 && ctx->flow_count < ctx->flow_capacity) {
-                struct csteer_flow_row *r = &ctx->flows[ctx->flow_count++];
-                r->key = v[i].flow;
-                r->cpu = cpu; r->pad = 0;
-                r->segments = v[i].counts.segments; r->skbs = v[i].counts.skbs; r->bytes = v[i].counts.bytes;
-            }
-            memset(&v[i], 0, sizeof v[i]);
-        }
-    }
-}
-
-static void drain_readers(struct csteer_trace *t, int gen, struct drain_ctx *ctx)
-{
-    for (int cpu = 0; cpu < t->cpus; cpu++) {
-        struct csteer_reader_slot *v = region(t, READERS, cpu, gen);
-        for (int i = 0; i < CSTEER_TRACE_MAX_FLOWS; i++) {
-            if (v[i].cookie == 0)
-                continue;
-            if (v[i].counts.reads > 0 && ctx->reader_count < ctx->reader_capacity) {
-                struct csteer_reader_row *r = &ctx->readers[ctx->reader_count++];
-                r->key = v[i].flow;
-                r->cpu = cpu; r->pad = 0;
-                r->value = v[i].counts;
-            }
-            memset(&v[i], 0, sizeof v[i]);
+            row(slot, cpu, ctx);
+            memset(slot, 0, arrays[a].value_size);
         }
     }
 }
@@ -315,9 +313,9 @@ void csteer_trace_drain(struct csteer_trace *t, int gen,
 {
     gen = gen ? 1 : 0;
     struct drain_ctx ctx = {stages, stage_capacity, 0, flows, flow_capacity, 0, readers, reader_capacity, 0};
-    drain_stages(t, gen, &ctx);
-    drain_flows(t, gen, &ctx);
-    drain_readers(t, gen, &ctx);
+    drain_slots(t, STAGES, gen, &ctx, stage_row);
+    drain_slots(t, FLOWS, gen, &ctx, flow_row);
+    drain_slots(t, READERS, gen, &ctx, reader_row);
     for (int kind = 0; kind < CSTEER_LOST_KINDS; kind++)
         lost[kind] = 0;
     for (int cpu = 0; cpu < t->cpus; cpu++) {

@@ -143,6 +143,27 @@ static __always_inline __u32 region(__u32 gen, __u32 size)
     return (bpf_get_smp_processor_id() * 2 + gen) * size;
 }
 
+// The slot of `tag` (a device's or a socket's; every slot type starts with its tag, 0
+// when free) in a region of `size` slots from `base`: its hash's slot or one of the next
+// `probes`, the first free one if it has none yet; NULL when all are another's. Not
+// unrolled: the first probe almost always hits, and a compact program keeps the receive
+// path's instruction cache for the kernel. Always inlined, so `map` is a constant at each
+// lookup and the verifier inlines it.
+static __always_inline __u64 *tagged_slot(void *map, __u32 base, __u32 size, __u32 probes,
+                                          __u32 hash, __u64 tag)
+{
+#pragma clang loop unroll(disable)
+    for (__u32 i = 0; i < probes; i++) {
+        __u32 slot = base + ((hash + i) & (size - 1));
+        __u64 *v = bpf_map_lookup_elem(map, &slot);
+        if (!v)
+            return NULL;
+        if (*v == 0 || *v == tag)
+            return v;
+    }
+    return NULL;
+}
+
 static __always_inline __u32 generation(void)
 {
     return generation_now & 1;
@@ -172,36 +193,28 @@ int BPF_PROG(stage_receive, struct sk_buff *skb)
     // verifier forbids hashing a pointer, but lets root subtract two and keep the number).
     __u64 tag = (__u64)((char *)dev - (char *)&stages);
     __u32 gen = generation();
-    __u32 base = region(gen, CSTEER_TRACE_MAX_DEVICES);
     // A net_device is a large slab object: its address's low 12 bits are mostly zero.
     // Fibonacci hashing of the bits above them; the slot takes the product's middle bits.
     __u32 hash = ((__u32)(tag >> 12) * 2654435761u) >> 16;
-    // Not unrolled: the first probe almost always hits, and a compact program keeps
-    // the receive path's instruction cache for the kernel.
-#pragma clang loop unroll(disable)
-    for (__u32 i = 0; i < CSTEER_STAGE_PROBES; i++) {
-        __u32 slot = base + ((hash + i) & (CSTEER_TRACE_MAX_DEVICES - 1));
-        struct csteer_stage_value *v = bpf_map_lookup_elem(&stages, &slot);
-        if (!v)
-            return 0;
-        if (v->dev == 0) {
-            // A free slot: claimed with its first counts assigned, not added (a program
-            // that loaded the old generation before a flip may still add to a slot the
-            // drain has just cleared; its count must not pass to the next claim).
-            v->dev = tag;
-            v->ifindex = dev->ifindex;
-            v->netns = dev->nd_net.net->ns.inum;
-            v->packets = 1;
-            v->bytes = skb->len;
-            return 0;
-        }
-        if (v->dev != tag)
-            continue;
-        v->packets += 1;
-        v->bytes += skb->len;
+    struct csteer_stage_value *v = (void *)tagged_slot(&stages, region(gen, CSTEER_TRACE_MAX_DEVICES),
+                                                       CSTEER_TRACE_MAX_DEVICES, CSTEER_STAGE_PROBES, hash, tag);
+    if (!v) {
+        count_lost(gen, CSTEER_LOST_STAGE_PACKETS, 1);
         return 0;
     }
-    count_lost(gen, CSTEER_LOST_STAGE_PACKETS, 1);
+    if (v->dev == 0) {
+        // A free slot: claimed with its first counts assigned, not added (a program that
+        // loaded the old generation before a flip may still add to a slot the drain has
+        // just cleared; its count must not pass to the next claim).
+        v->dev = tag;
+        v->ifindex = dev->ifindex;
+        v->netns = dev->nd_net.net->ns.inum;
+        v->packets = 1;
+        v->bytes = skb->len;
+        return 0;
+    }
+    v->packets += 1;
+    v->bytes += skb->len;
     return 0;
 }
 
@@ -271,31 +284,26 @@ int BPF_PROG(flow_segment, struct sock *sk, struct sk_buff *skb)
 
     __u32 gen = generation();
     __u64 cookie = socket_cookie(sk);
-    __u32 base = region(gen, CSTEER_TRACE_MAX_FLOWS), hash = cookie_hash(cookie);
-#pragma clang loop unroll(disable)
-    for (__u32 i = 0; i < CSTEER_FLOW_PROBES; i++) {
-        __u32 slot = base + ((hash + i) & (CSTEER_TRACE_MAX_FLOWS - 1));
-        struct csteer_flow_slot *v = bpf_map_lookup_elem(&flows, &slot);
-        if (!v)
-            return 0;
-        if (v->cookie == 0) {
-            // The flow's first segment on this CPU this tick: the slot is its, its counts
-            // assigned (as a stage's).
-            v->cookie = cookie;
-            flow_key(sk, &v->flow);
-            v->counts.segments = segs;
-            v->counts.skbs = 1;
-            v->counts.bytes = payload;
-            return 0;
-        }
-        if (v->cookie != cookie)
-            continue;
-        v->counts.segments += segs;
-        v->counts.skbs += 1;
-        v->counts.bytes += payload;
+    struct csteer_flow_slot *v = (void *)tagged_slot(&flows, region(gen, CSTEER_TRACE_MAX_FLOWS),
+                                                     CSTEER_TRACE_MAX_FLOWS, CSTEER_FLOW_PROBES,
+                                                     cookie_hash(cookie), cookie);
+    if (!v) {
+        count_lost(gen, CSTEER_LOST_FLOW_SEGMENTS, segs);
         return 0;
     }
-    count_lost(gen, CSTEER_LOST_FLOW_SEGMENTS, segs);
+    if (v->cookie == 0) {
+        // The flow's first segment on this CPU this tick: the slot is its, its counts
+        // assigned (as a stage's).
+        v->cookie = cookie;
+        flow_key(sk, &v->flow);
+        v->counts.segments = segs;
+        v->counts.skbs = 1;
+        v->counts.bytes = payload;
+        return 0;
+    }
+    v->counts.segments += segs;
+    v->counts.skbs += 1;
+    v->counts.bytes += payload;
     return 0;
 }
 
@@ -308,39 +316,34 @@ int BPF_PROG(flow_read, struct sock *sk, int ret, int flags)
         return 0;
     __u32 gen = generation();
     __u64 cookie = socket_cookie(sk);
-    __u32 base = region(gen, CSTEER_TRACE_MAX_FLOWS), hash = cookie_hash(cookie);
-#pragma clang loop unroll(disable)
-    for (__u32 i = 0; i < CSTEER_FLOW_PROBES; i++) {
-        __u32 slot = base + ((hash + i) & (CSTEER_TRACE_MAX_FLOWS - 1));
-        struct csteer_reader_slot *v = bpf_map_lookup_elem(&readers, &slot);
-        if (!v)
-            return 0;
-        if (v->cookie == 0) {
-            // The flow's first read on this CPU this tick: the flow, the process, the
-            // time, its counts assigned (as a stage's).
-            v->cookie = cookie;
-            flow_key(sk, &v->flow);
-            v->counts.tgid = bpf_get_current_pid_tgid() >> 32;
-            bpf_get_current_comm(v->counts.comm, sizeof(v->counts.comm));
-            v->counts.last_jiffies = bpf_jiffies64();
-            v->counts.last_ns = bpf_ktime_get_ns();
-            v->counts.reads = 1;
-            v->counts.bytes = (__u64)ret;
-            return 0;
-        }
-        if (v->cookie != cookie)
-            continue;
-        // The clock is read once a jiffy (bpf_jiffies64 is a load): the last read's time
-        // is the first one's of the last jiffy this CPU read in.
-        __u64 j = bpf_jiffies64();
-        if (v->counts.last_jiffies != j) {
-            v->counts.last_jiffies = j;
-            v->counts.last_ns = bpf_ktime_get_ns();
-        }
-        v->counts.reads += 1;
-        v->counts.bytes += (__u64)ret;
+    struct csteer_reader_slot *v = (void *)tagged_slot(&readers, region(gen, CSTEER_TRACE_MAX_FLOWS),
+                                                       CSTEER_TRACE_MAX_FLOWS, CSTEER_FLOW_PROBES,
+                                                       cookie_hash(cookie), cookie);
+    if (!v) {
+        count_lost(gen, CSTEER_LOST_FLOW_READS, 1);
         return 0;
     }
-    count_lost(gen, CSTEER_LOST_FLOW_READS, 1);
+    if (v->cookie == 0) {
+        // The flow's first read on this CPU this tick: the flow, the process, the time,
+        // its counts assigned (as a stage's).
+        v->cookie = cookie;
+        flow_key(sk, &v->flow);
+        v->counts.tgid = bpf_get_current_pid_tgid() >> 32;
+        bpf_get_current_comm(v->counts.comm, sizeof(v->counts.comm));
+        v->counts.last_jiffies = bpf_jiffies64();
+        v->counts.last_ns = bpf_ktime_get_ns();
+        v->counts.reads = 1;
+        v->counts.bytes = (__u64)ret;
+        return 0;
+    }
+    // The clock is read once a jiffy (bpf_jiffies64 is a load): the last read's time is
+    // the first one's of the last jiffy this CPU read in.
+    __u64 j = bpf_jiffies64();
+    if (v->counts.last_jiffies != j) {
+        v->counts.last_jiffies = j;
+        v->counts.last_ns = bpf_ktime_get_ns();
+    }
+    v->counts.reads += 1;
+    v->counts.bytes += (__u64)ret;
     return 0;
 }
