@@ -1,6 +1,6 @@
 // steertop's kernel side: one set of BTF tracepoint programs for a whole session.
 //
-// It counts in per-CPU maps, in the kernel; steertop reads and clears them once per tick.
+// It counts per CPU, in the kernel; steertop reads and clears the counts once per tick.
 // Every count lives in a region of an array that only one CPU writes: per-CPU counting
 // without atomics. The regions come in two generations (0 and 1): the programs count into
 // the generation that `generation_now` names; steertop flips it and then drains the other
@@ -85,10 +85,10 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 // ---- maps ----
 //
 // Every map is named by a constant at each lookup, never chosen at run time: the
-// verifier then inlines the lookup (an array's is a few instructions, a hash's a direct
-// call). A map chosen between two (one per generation) is looked up through the map's
-// ops table, an indirect call: with retpolines that cost more than the rest of the
-// program. So the generation is part of the index (stages) or of the key (flows).
+// verifier then inlines the lookup (an array's is a few instructions). A map chosen
+// between two (one per generation) is looked up through the map's ops table, an indirect
+// call: with retpolines that cost more than the rest of the program. So the generation is
+// part of the index: a region of each array.
 
 // The generation the programs count into: a global (in the object's .bss, which libbpf
 // maps into steertop), read with one load; steertop flips it each tick.
